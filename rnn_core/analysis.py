@@ -1,0 +1,131 @@
+"""One call from a configuration to everything the dashboard shows: ``analyze(config)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation, saturated_fraction
+from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_products, param_grads, step_contributions
+from .config import Config
+from .diagnosis import Diagnosis, diagnose
+from .rnn import Params, Trajectory, forward, init_inputs, init_params
+from .spectra import Spectrum, lyapunov_spectrum, spectrum
+
+Array = np.ndarray
+JACOBIAN_BUDGET = 4e9  # N^3 * T above which the Jacobian products are skipped (~1 s here)
+ALL_SV_BUDGET = 2e8  # N^3 * T above which all singular values per step are not computed
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything measured for one configuration. Arrays are float64; t runs 0..T.
+
+    Attributes
+    ----------
+    config, params, x : the inputs; ``x`` has shape (T, B, D).
+    traj : Trajectory — states ``h`` (T+1, B, N), pre-activations, derivatives, ``valid_T``.
+    grad : LogGrad — ``dL/dh_t`` for the configured loss, ``log10_norm`` (T+1, B).
+    grad_last : LogGrad — the same for the last-step loss, which the diagnosis measures (``grad`` when loss='last').
+    contributions : ndarray, shape (T,) — ``log10 ||delta_t h_{t-1}^T||_F`` for t = 1..T (configured loss).
+    jacobians : JacobianNorms or None — ``log10 ||dh_T/dh_t||_2`` and singular values; None when over budget.
+    jacobians_skipped : str or None — why ``jacobians`` is None.
+    spectrum : Spectrum of ``W_hh``.
+    lyapunov : ndarray, shape (k,) — the top Lyapunov exponents (natural log per step).
+    mean_abs_h, log10_norm_h, saturated : ndarray, shape (T+1,) — per step: mean |h| over units and batch,
+        ``log10 ||h_t||`` (batch mean; -inf for h = 0) and the fraction of saturated units (NaN after overflow).
+    diagnosis : Diagnosis.
+    """
+
+    config: Config
+    params: Params
+    x: Array
+    traj: Trajectory
+    grad: LogGrad
+    grad_last: LogGrad
+    contributions: Array
+    jacobians: JacobianNorms | None
+    jacobians_skipped: str | None
+    spectrum: Spectrum
+    lyapunov: Array
+    mean_abs_h: Array
+    log10_norm_h: Array
+    saturated: Array
+    diagnosis: Diagnosis
+
+    @property
+    def loss_step(self) -> int:
+        """The step the loss reads: T, or the last step before the states overflowed."""
+        return int(self.traj.valid_T.min())
+
+    def grad_log10_norm(self, last: bool = False) -> Array:
+        """``log10 ||dL/dh_t||`` per step, shape (T+1,): the geometric mean over the batch."""
+        g = self.grad_last if last else self.grad
+        with np.errstate(invalid="ignore"):
+            return g.log10_norm.mean(axis=-1)
+
+    def param_grads(self) -> ParamGrads:
+        """Full gradients of the configured loss with respect to W_hh, W_xh and b."""
+        return param_grads(self.grad, self.traj, self.x)
+
+
+def analyze(config: Config, params: Params | None = None, x: Array | None = None, *, jacobians: bool = True,
+            all_singular_values: bool = False, lyapunov_k: int = 8) -> Analysis:
+    """Run the forward pass, log-domain BPTT, spectra, Lyapunov exponents and the diagnosis.
+
+    Parameters
+    ----------
+    config : Config
+    params : Params, optional — explicit weights (e.g. a trained model's); drawn from ``config`` when omitted.
+        Their hidden size must match ``config.hidden_size``.
+    x : ndarray, shape (T, B, D), optional — explicit inputs; drawn from ``config`` when omitted.
+    jacobians : compute ``||dh_T/dh_t||_2`` for every t (skipped above ``JACOBIAN_BUDGET``).
+    all_singular_values : also every singular value of every product (small N and T only).
+    lyapunov_k : how many Lyapunov exponents.
+
+    Examples
+    --------
+    >>> from rnn_core import Config, analyze
+    >>> a = analyze(Config(activation="linear", init="orthogonal", gain=0.9, seq_len=50))
+    >>> a.diagnosis.regime, round(a.diagnosis.rate, 12)
+    ('vanishing', 0.9)
+    """
+    params = init_params(config) if params is None else params
+    if params.hidden_size != config.hidden_size:
+        raise ValueError(f"params have hidden size {params.hidden_size} but config.hidden_size="
+                         f"{config.hidden_size}")
+    x = init_inputs(config) if x is None else np.asarray(x, dtype=np.float64)
+    if x.shape[0] != config.seq_len or x.shape[-1] != params.W_xh.shape[-1]:
+        raise ValueError(f"x has shape {x.shape}; expected ({config.seq_len}, B, {params.W_xh.shape[-1]})")
+    traj = forward(params, x, config.activation)
+    grad_last = backward(params, traj, "last")
+    grad = grad_last if config.loss == "last" else backward(params, traj, config.loss)
+    spec = spectrum(params.W_hh)
+    lyap = lyapunov_spectrum(params.W_hh, traj, k=lyapunov_k, seed=config.seed)[0]
+    N, T = config.hidden_size, config.seq_len
+    jac, skipped = None, None
+    if jacobians and N**3 * T <= JACOBIAN_BUDGET:
+        jac = jacobian_products(params, traj, all_singular_values and N**3 * T <= ALL_SV_BUDGET)
+    elif jacobians:
+        skipped = (f"Jacobian products skipped: N³·T = {N**3 * T:.2g} exceeds the budget {JACOBIAN_BUDGET:.0e} "
+                   "(lower the hidden size or the sequence length).")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Scaled by the largest entry first: states near 1e308 would overflow a plain sum of squares.
+        top = np.max(np.abs(traj.h), axis=(-1, -2), keepdims=True)
+        safe = np.where(top > 0, top, 1.0)
+        mean_abs_h = (np.abs(traj.h) / safe).mean(axis=(-1, -2)) * safe[..., 0, 0]
+        log10_norm_h = (np.log10(safe[..., 0]) + 0.5 * np.log10(((traj.h / safe) ** 2).sum(axis=-1))).mean(axis=-1)
+        saturated = saturated_fraction(config.activation, traj.h).mean(axis=-1)
+    Tv = int(traj.valid_T.min())
+    saturated[Tv + 1:] = np.nan
+    dact = traj.dact[1:Tv + 1]
+    overflow = int(traj.overflow_step.max())
+    with np.errstate(invalid="ignore"):
+        by_lag = grad_last.log10_norm.mean(axis=-1)[Tv::-1]
+    diag = diagnose(by_lag, gamma=get_activation(config.activation).gamma,
+                    sigma_max=float(spec.sigma_max), spectral_radius=float(spec.spectral_radius),
+                    lyapunov_max=float(lyap[0]), overflow_step=overflow if overflow > 0 else None, loss_step=Tv,
+                    mean_dact=float(dact.mean()) if dact.size else 1.0, activation=config.activation)
+    return Analysis(config, params, x, traj, grad, grad_last, step_contributions(grad, traj), jac, skipped, spec,
+                    lyap, mean_abs_h, log10_norm_h, saturated, diag)

@@ -1,0 +1,270 @@
+"""Backpropagation through time in the log domain.
+
+Norms of gradients that vanish or explode leave float64 within a few hundred steps (1e-3000 and 1e+3000 are
+ordinary here). So a vector ``g`` is carried as a *mantissa* ``v`` (unit norm, or zero) and a *log10 scale* ``s``
+with ``g = v * 10**s``, renormalized at every step; ``log10 ||g|| = s`` is then exact to rounding. ``s = -inf`` means
+the gradient is exactly zero.
+
+The backward step is the transpose of the forward Jacobian ``J_t = diag(act'(a_t)) W_hh`` (see :mod:`rnn_core.rnn`):
+``dL/dh_{t-1} = J_t^T dL/dh_t + dL_direct/dh_{t-1}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .rnn import Params, Trajectory
+
+Array = np.ndarray
+CHUNK = 32  # Jacobian products per batched SVD call
+CHUNK_BYTES = 2**25  # and at most 32 MiB of them
+
+
+@dataclass(frozen=True)
+class LogGrad:
+    """``dL/dh_t`` for every step, as mantissa and log10 scale.
+
+    Attributes
+    ----------
+    v : ndarray, shape (T+1, ..., B, N) — unit-norm (or zero) direction of ``dL/dh_t``.
+    log10_norm : ndarray, shape (T+1, ..., B) — ``log10 ||dL/dh_t||``; -inf where the gradient is exactly zero,
+        NaN after an overflow of the states (no loss is defined there).
+    """
+
+    v: Array
+    log10_norm: Array
+
+    def values(self) -> Array:
+        """The gradients as plain float64 (inf/0 where they leave float64's range): ``v * 10**log10_norm``."""
+        with np.errstate(over="ignore"):
+            scale = np.where(np.isfinite(self.log10_norm), 10.0 ** np.nan_to_num(self.log10_norm), 0.0)
+        return self.v * scale[..., None]
+
+
+def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
+    """Propagate ``dL/dh_t`` from the loss back to ``t = 0``.
+
+    Parameters
+    ----------
+    loss : {'last', 'all'}
+        ``'last'``: ``L = sum_b u·h_T`` (``T`` = the last valid step, so the gradient starts with norm 1);
+        ``'all'``: ``L = sum_b sum_{t=1..T} u·h_t``.
+
+    Returns
+    -------
+    LogGrad with ``v`` of shape ``(T+1, ..., B, N)``.
+    """
+    T = traj.T
+    W = params.W_hh
+    lead = W.shape[:-2]
+    B, N = traj.h.shape[-2:]
+    valid = traj.valid_T  # (..., B)
+    g = None if traj.row_gain is None else traj.row_gain[..., None]  # (..., B, 1)
+    v = np.zeros((T + 1, *lead, B, N))
+    s = np.full((T + 1, *lead, B), -np.inf)
+    u = params.u[..., None, :]  # (..., 1, N): the same readout for every sequence of a network
+    # inject[t] (..., B): does the loss touch h_t directly? 'last': only at the last valid step.
+    steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
+    inject = (steps == valid) if loss == "last" else ((steps >= 1) & (steps <= valid))
+    any_inject = inject.reshape(T + 1, -1).any(axis=1)
+    cur_v = np.zeros((*lead, B, N))
+    cur_s = np.full((*lead, B), -np.inf)
+    w = np.empty((*lead, B, N))  # work buffers: large temporaries in this loop cost more than the arithmetic
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for t in range(T, -1, -1):
+            if t < T:
+                # J_{t+1}^T g in row form: (act'(a_{t+1}) * g) @ W_hh
+                np.multiply(cur_v, traj.dact[t + 1], out=w)
+                np.matmul(w, W, out=v[t])
+                if g is not None:
+                    v[t] *= g
+                n = np.sqrt(np.einsum("...i,...i->...", v[t], v[t]))
+                v[t] /= np.where(n > 0, n, 1.0)[..., None]
+                cur_v = v[t]
+                cur_s = np.where(n > 0, cur_s + np.log10(n), -np.inf)
+            if any_inject[t]:
+                cur_v, cur_s = _add_readout(cur_v, cur_s, u, inject[t])
+                v[t] = cur_v
+            s[t] = cur_s
+    s = np.where(steps <= valid, s, np.nan)
+    return LogGrad(v, s)
+
+
+def _add_readout(v: Array, s: Array, u: Array, mask: Array) -> tuple[Array, Array]:
+    """``(v, s) + u`` where ``mask``, in the log domain: scale both terms by the larger magnitude first."""
+    c = mask[..., None].astype(float)  # (..., B, 1): 1 where the readout is added
+    ref = np.maximum(s, np.where(mask, 0.0, -np.inf))  # (..., B): log10 of the larger term
+    ref_safe = np.where(np.isfinite(ref), ref, 0.0)
+    a = np.where(np.isfinite(s), 10.0 ** (s - ref_safe), 0.0)
+    vec = v * a[..., None] + c * u * 10.0 ** (-ref_safe)[..., None]
+    n = np.sqrt(np.einsum("...i,...i->...", vec, vec))
+    new_v = vec / np.where(n > 0, n, 1.0)[..., None]
+    new_s = np.where(n > 0, ref_safe + np.log10(np.where(n > 0, n, 1.0)), -np.inf)
+    return new_v, new_s
+
+
+@dataclass(frozen=True)
+class ParamGrads:
+    """``dL/dW_hh``, ``dL/dW_xh``, ``dL/db`` as mantissas times ``10**log10_scale`` (one scale for all three)."""
+
+    W_hh: Array
+    W_xh: Array
+    b: Array
+    log10_scale: float
+
+    def values(self) -> tuple[Array, Array, Array]:
+        """The plain float64 gradients (inf or 0 where they leave float64's range)."""
+        with np.errstate(over="ignore"):
+            k = 10.0 ** self.log10_scale if np.isfinite(self.log10_scale) else 0.0
+        return self.W_hh * k, self.W_xh * k, self.b * k
+
+
+def deltas(grad: LogGrad, traj: Trajectory) -> tuple[Array, Array]:
+    """``dL/da_t = act'(a_t) * dL/dh_t`` for t = 1..T as (mantissa ``(T, ..., B, N)``, log10 scale ``(T, ..., B)``)."""
+    return traj.dact[1:] * grad.v[1:], np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
+
+
+def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
+    """The full gradients of a single network (no leading dimensions), for training and for checks.
+
+    ``dL/dW_hh = sum_t delta_t h_{t-1}^T``, ``dL/dW_xh = sum_t delta_t x_t^T``, ``dL/db = sum_t delta_t``, summed
+    over the batch, each term scaled relative to the largest so that nothing overflows.
+    """
+    dm, ds = deltas(grad, traj)
+    top = float(np.max(ds)) if ds.size else -np.inf
+    if not np.isfinite(top):
+        N, D = traj.h.shape[-1], x.shape[-1]
+        return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
+    with np.errstate(under="ignore"):
+        w = dm * (10.0 ** (ds - top))[..., None]  # (T, B, N)
+    h_prev = np.nan_to_num(traj.h[:-1])
+    return ParamGrads(np.einsum("tbn,tbm->nm", w, h_prev), np.einsum("tbn,tbd->nd", w, x),
+                      w.sum(axis=(0, 1)), top)
+
+
+def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
+    """``log10 ||delta_t h_{t-1}^T||_F`` for t = 1..T: how much each step's term adds to ``dL/dW_hh``.
+
+    Summed over the batch before the norm (the batch's update is the sum). Shape ``(T, ...)``; -inf where the term is
+    exactly zero (for instance at ``t = 1``, since ``h_0 = 0``).
+    """
+    dm, ds = deltas(grad, traj)
+    top = np.max(ds, axis=-1, keepdims=True)  # (T, ..., 1)
+    top_safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore", invalid="ignore"):
+        w = dm * np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)[..., None]
+    h_prev = np.nan_to_num(traj.h[:-1])
+    h_top = np.max(np.abs(h_prev), axis=(-1, -2), keepdims=True)  # (T, ..., 1, 1): states near 1e308 square to inf
+    h_prev = h_prev / np.where(h_top > 0, h_top, 1.0)
+    # ||sum_b d_b h_b^T||_F^2 = sum_{b,c} (d_b·d_c)(h_b·h_c): B x B Gram matrices instead of N x N outer products
+    gd = np.einsum("...bn,...cn->...bc", w, w)
+    gh = np.einsum("...bn,...cn->...bc", h_prev, h_prev)
+    sq = np.maximum((gd * gh).sum(axis=(-1, -2)), 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.where(np.isfinite(top[..., 0]), top_safe[..., 0] + np.log10(h_top[..., 0, 0]) + 0.5 * np.log10(sq),
+                       -np.inf)
+    return out
+
+
+@dataclass(frozen=True)
+class JacobianNorms:
+    """Singular values of the Jacobian products ``dh_T/dh_t = J_T ... J_{t+1}`` (sequence 0), in log10.
+
+    Attributes
+    ----------
+    log10_norm : ndarray, shape (T+1,) — ``log10 ||dh_T/dh_t||_2`` (largest singular value); NaN after an overflow.
+    log10_sv : ndarray, shape (T+1, N) or None — all singular values for every t, descending, when asked for.
+    log10_sv_full : ndarray, shape (N,) — all singular values of the whole product ``dh_T/dh_0``, descending.
+        Values more than ~15 decades below the largest are at float64's resolution and not meaningful.
+    """
+
+    log10_norm: Array
+    log10_sv: Array | None
+    log10_sv_full: Array
+
+
+POWER_TOL = 1e-11  # relative rise of sigma_max^2 per power iteration at which to stop
+POWER_MAX_ITER = 200
+
+
+def _top_singular_value(M: Array, y: Array) -> tuple[float, Array]:
+    """Largest singular value of ``M`` by power iteration on the Gram matrix ``G = M M^T``, warm-started.
+
+    Successive products ``dh_T/dh_t`` share their output side (h_T), so the left singular vector ``y`` of the
+    previous step is an excellent start. With ``y`` of unit norm, ``||G y||`` rises to ``sigma_max^2`` from below;
+    iteration stops when it changes by less than ``POWER_TOL`` (relative).
+    """
+    G = M @ M.T
+    g2 = 0.0
+    for _ in range(POWER_MAX_ITER):
+        y = G @ y
+        new = math.sqrt(y @ y)
+        if new == 0.0:
+            return 0.0, np.ones_like(y) / math.sqrt(y.size)
+        y = y / new
+        if new - g2 <= POWER_TOL * new:
+            break
+        g2 = new
+    return math.sqrt(new), y
+
+
+def jacobian_products(params: Params, traj: Trajectory, all_singular_values: bool = False) -> JacobianNorms:
+    """Singular values of ``dh_T/dh_t`` for every ``t`` (single network, first sequence), in the log domain.
+
+    ``T`` is the last valid step. The product is renormalized at each step (mantissa ``M``, log10 scale). The norm
+    comes from warm-started power iteration (``O(N^3)`` for the Gram matrix, then ``O(N^2)`` per iteration);
+    ``all_singular_values`` adds a batched SVD per chunk of steps.
+    """
+    W = params.W_hh
+    N = W.shape[-1]
+    T = traj.T
+    if traj.row_gain is not None:
+        raise ValueError("jacobian_products takes a single network without row gains")
+    Tv = int(traj.valid_T[0])
+    d = traj.dact[:, 0]  # (T+1, N): diagonal of J_t for the first sequence
+    norm = np.full(T + 1, np.nan)
+    allsv = np.full((T + 1, N), np.nan) if all_singular_values else None
+    chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * N * N)))
+    mats = np.empty((chunk, N, N))
+    scales = np.empty(chunk)
+    M = np.eye(N)
+    scale = 0.0
+    y = np.ones(N) / np.sqrt(N)
+    n, first = 0, Tv
+    with np.errstate(divide="ignore", under="ignore"):
+        for t in range(Tv, -1, -1):
+            if t < Tv:
+                M = (M * d[t + 1]) @ W  # dh_T/dh_t = dh_T/dh_{t+1} · J_{t+1}
+                m = np.max(np.abs(M))
+                if m > 0:
+                    M /= m
+                    scale += np.log10(m)
+                else:
+                    scale = -np.inf
+            if np.isfinite(scale):
+                sigma, y = _top_singular_value(M, y)
+                norm[t] = np.log10(sigma) + scale if sigma > 0 else -np.inf
+            else:
+                norm[t] = -np.inf
+            if allsv is None:
+                continue
+            mats[n] = M
+            scales[n] = scale
+            n += 1
+            if n == chunk or t == 0:
+                rows = np.arange(first, first - n, -1)  # the steps t held in mats[:n]
+                if allsv is not None:
+                    allsv[rows] = _log10_sv(mats[:n], scales[:n])
+                first -= n
+                n = 0
+        full = _log10_sv(M[None], np.array([scale]))[0]
+    return JacobianNorms(norm, allsv, full)
+
+
+def _log10_sv(mats: Array, scales: Array) -> Array:
+    sv = np.linalg.svd(mats, compute_uv=False)
+    with np.errstate(divide="ignore"):
+        return np.where(np.isfinite(scales)[:, None], np.log10(sv) + scales[:, None], -np.inf)

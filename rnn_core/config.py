@@ -1,0 +1,204 @@
+"""The one configuration object: every choice of an experiment, validated once, convertible to a flat dict.
+
+``Config`` is the single source of truth (like TensorFlow Playground's ``state.ts``): widgets, URL query
+parameters, cache keys and tests all derive from the ``FIELDS`` declared here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .activations import ACTIVATIONS
+from .initializers import INITIALIZERS
+from .inputs import INPUT_KINDS
+
+LOSSES = ("last", "all")
+MAX_WORK = 2**24  # T * B * N: one float64 state array is then 128 MiB; the analysis keeps a few such arrays
+MAX_TEXT = 200
+
+
+def _spec(label: str, help: str, *, lo: float | None = None, hi: float | None = None,
+          choices: tuple[str, ...] | None = None, log: bool = False, ui_hi: float | None = None) -> dict[str, Any]:
+    return {"label": label, "help": help, "lo": lo, "hi": hi, "choices": choices, "log": log,
+            "ui_hi": ui_hi if ui_hi is not None else hi}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every choice of one experiment. Frozen and validated at construction.
+
+    Raises ``ValueError`` naming the field, the value received and what is allowed.
+
+    Examples
+    --------
+    >>> cfg = Config(seq_len=50, gain=0.5)
+    >>> Config.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> Config(activation="tahn")
+    Traceback (most recent call last):
+    ...
+    ValueError: activation='tahn' is not one of 'tanh', 'sigmoid', 'relu', 'leaky_relu', 'linear'
+    """
+
+    seq_len: int = field(default=100, metadata=_spec(
+        "Sequence length T", "Number of time steps the RNN reads.", lo=1, hi=10_000, ui_hi=5_000))
+    hidden_size: int = field(default=64, metadata=_spec(
+        "Hidden size N", "Number of hidden units (W_hh is N x N).", lo=1, hi=512))
+    batch_size: int = field(default=1, metadata=_spec(
+        "Batch B", "Number of input sequences run side by side.", lo=1, hi=256, ui_hi=64))
+    activation: str = field(default="tanh", metadata=_spec(
+        "Activation", "The nonlinearity act in h_t = act(W_hh h_{t-1} + W_xh x_t + b).",
+        choices=tuple(ACTIVATIONS)))
+    init: str = field(default="normal", metadata=_spec(
+        "W_hh initializer", "How the recurrent matrix is drawn.", choices=tuple(INITIALIZERS)))
+    gain: float = field(default=1.0, metadata=_spec(
+        "Gain g", "Scale of W_hh (for 'spectral_radius' it is the radius itself).", lo=0.0, hi=100.0, log=True,
+        ui_hi=20.0))
+    input_kind: str = field(default="noise", metadata=_spec(
+        "Input", "The sequence x_1..x_T fed to the network.", choices=INPUT_KINDS))
+    input_scale: float = field(default=1.0, metadata=_spec(
+        "Input scale", "Amplitude of the input.", lo=0.0, hi=100.0, ui_hi=10.0))
+    input_size: int = field(default=8, metadata=_spec(
+        "Input size D", "Input units (for text input: the vocabulary size instead).", lo=1, hi=256, ui_hi=64))
+    text: str = field(default="hello", metadata=_spec(
+        "Text", "Characters read one per step, one-hot (input 'text' only).", lo=1, hi=MAX_TEXT))
+    loss: str = field(default="last", metadata=_spec(
+        "Loss", "'last': L = u·h_T; 'all': L = sum_t u·h_t (u a fixed random unit readout).", choices=LOSSES))
+    seed: int = field(default=0, metadata=_spec(
+        "Seed", "Seeds the weights, the inputs and the readout.", lo=0, hi=2**32 - 1))
+    bias_scale: float = field(default=0.0, metadata=_spec(
+        "Bias scale", "b ~ N(0, bias_scale^2).", lo=0.0, hi=10.0))
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_field(f, getattr(self, f.name))
+        work = self.seq_len * self.batch_size * self.hidden_size
+        if work > MAX_WORK:
+            raise ValueError(
+                f"seq_len * batch_size * hidden_size = {work:,} exceeds the work cap {MAX_WORK:,}; "
+                "shorten the sequence or shrink the batch or hidden size")
+        if self.init == "spectral_radius" and self.gain == 0:
+            raise ValueError("gain=0.0 is not allowed with init='spectral_radius': the radius must be > 0")
+
+    @property
+    def input_dim(self) -> int:
+        """The number of input units actually used (the vocabulary size for text input)."""
+        return len(set(self.text)) if self.input_kind == "text" else self.input_size
+
+    def to_dict(self) -> dict[str, int | float | str]:
+        """A flat dict of plain values: the URL query parameters and the cache key."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Config:
+        """Build from a flat dict whose values may be strings (as in a URL). Unknown keys raise ``ValueError``."""
+        known = field_names()
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown configuration field(s) {unknown}; allowed: {list(known)}")
+        return cls(**{k: coerce(k, v) for k, v in values.items()})
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(FIELDS)
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Convert ``value`` (often a string from a URL) to the type of field ``name``; ValueError if it cannot."""
+    f = FIELDS[name]
+    if f.type in ("int", int):
+        if isinstance(value, bool):
+            raise ValueError(f"{name}={value!r} is not an integer")
+        if isinstance(value, int):
+            return value
+        try:
+            as_float = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is not an integer") from None
+        if not math.isfinite(as_float) or as_float != int(as_float):
+            raise ValueError(f"{name}={value!r} is not an integer")
+        return int(as_float)
+    if f.type in ("float", float):
+        if isinstance(value, bool):
+            raise ValueError(f"{name}={value!r} is not a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}={value!r} is not a number") from None
+    if not isinstance(value, str):
+        raise ValueError(f"{name}={value!r} is not a string")
+    return value
+
+
+def _check_field(f: dataclasses.Field, value: Any) -> None:
+    spec, name = f.metadata, f.name
+    if spec["choices"] is not None:
+        if value not in spec["choices"]:
+            allowed = ", ".join(repr(c) for c in spec["choices"])
+            raise ValueError(f"{name}={value!r} is not one of {allowed}")
+        return
+    if f.type in ("str", str):
+        if not isinstance(value, str) or not spec["lo"] <= len(value) <= spec["hi"]:
+            raise ValueError(f"{name}={value!r} must be a string of {spec['lo']} to {spec['hi']} characters")
+        return
+    is_int = f.type in ("int", int)
+    if isinstance(value, bool) or not isinstance(value, (int, float) if not is_int else int):
+        kind = "an integer" if is_int else "a number"
+        raise ValueError(f"{name}={value!r} is not {kind}")
+    if not math.isfinite(value) or not spec["lo"] <= value <= spec["hi"]:
+        raise ValueError(f"{name}={value!r} is outside the allowed range [{spec['lo']}, {spec['hi']}]")
+
+
+def parse_lenient(values: Mapping[str, Any], base: Config | None = None) -> tuple[Config, list[str]]:
+    """Build a Config from untrusted values (a URL): each bad field falls back to ``base``'s value with a warning.
+
+    Never raises. Unknown keys are ignored with a warning; if the fields are valid alone but not together (the work
+    cap), the size fields fall back as well.
+
+    Returns
+    -------
+    config : Config
+    warnings : list of str, one per value that was not used.
+    """
+    base = base or Config()
+    kept: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, raw in values.items():
+        if key not in FIELDS:
+            warnings.append(f"Ignored unknown parameter {_short(key)}.")
+            continue
+        try:
+            value = coerce(key, raw)
+            _check_field(FIELDS[key], value)
+        except ValueError as err:
+            warnings.append(f"Ignored {_short(key)}={_short(raw)}: {str(err)[:200]}. Using "
+                            f"{getattr(base, key)!r}.")
+            continue
+        kept[key] = value
+    try:
+        return base.replace(**kept), warnings
+    except ValueError as err:
+        sizes = {"seq_len", "hidden_size", "batch_size"}
+        fallback = {k: v for k, v in kept.items() if k not in sizes}
+        warnings.append(f"Ignored the sizes from the link: {err}.")
+        try:
+            return base.replace(**fallback), warnings
+        except ValueError as err2:
+            warnings.append(f"Ignored the whole link: {err2}.")
+            return base, warnings
+
+
+def _short(value: Any, n: int = 40) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return repr(text[:n] + "…") if len(text) > n else repr(text)

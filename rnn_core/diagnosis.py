@@ -1,0 +1,163 @@
+"""Naming the regime: the measured per-step rate, the memory horizon, the Pascanu bound, in one plain sentence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+# |ln(rate)| per step below which the gradient counts as 'stable': within a factor e over 50 steps.
+STABLE_TOL = 0.02
+THEIL_SEN_POINTS = 64  # lags used by the robust fit; 64 points give 2016 pairwise slopes
+HORIZON_DECADES = (3, 6)  # memory horizon: lags until the gradient has fallen by 1e3 and 1e6
+REGIMES = ("vanishing", "stable", "exploding")
+
+
+def fit_rate(log10_by_lag: Array) -> tuple[float, int | None]:
+    """Fit the slope of ``log10 ||dL/dh||`` against the lag, robustly (Theil–Sen: median of pairwise slopes).
+
+    Parameters
+    ----------
+    log10_by_lag : ndarray, shape (K+1,) — the log10 gradient norm at lags 0..K; -inf where exactly zero.
+
+    Returns
+    -------
+    slope : float — log10 of the factor per step; -inf if the gradient is exactly zero already at lag 1, NaN when
+        fewer than two lags exist.
+    zero_from_lag : int or None — the first lag at which the gradient is exactly zero.
+
+    Examples
+    --------
+    >>> fit_rate(np.log10(0.5) * np.arange(10))[0] == np.log10(0.5)
+    True
+    """
+    y = np.asarray(log10_by_lag, dtype=float)
+    zero = np.flatnonzero(np.isneginf(y))
+    zero_from = int(zero[0]) if zero.size else None
+    y = y[:zero_from] if zero_from is not None else y
+    y = y[np.isfinite(y)]  # NaN marks steps past an overflow: not part of the fit
+    if zero_from is not None and y.size <= 1:
+        return (-math.inf, zero_from) if zero_from >= 1 else (math.nan, zero_from)
+    if y.size < 2:
+        return math.nan, zero_from
+    lags = np.unique(np.linspace(0, y.size - 1, min(THEIL_SEN_POINTS, y.size)).round().astype(int))
+    i, j = np.triu_indices(lags.size, k=1)
+    slopes = (y[lags[j]] - y[lags[i]]) / (lags[j] - lags[i])
+    return float(np.median(slopes)), zero_from
+
+
+def classify(exponent: float) -> str:
+    """'vanishing', 'stable' or 'exploding' from the exponent ``ln(rate)`` per step (see ``STABLE_TOL``)."""
+    if math.isnan(exponent):
+        return "stable"
+    if exponent < -STABLE_TOL:
+        return "vanishing"
+    return "exploding" if exponent > STABLE_TOL else "stable"
+
+
+def memory_horizon(log10_by_lag: Array, decades: float) -> int | None:
+    """The first lag at which the gradient has fallen ``decades`` orders of magnitude below its value at lag 0."""
+    y = np.asarray(log10_by_lag, dtype=float)
+    below = np.flatnonzero(y <= y[0] - decades)
+    return int(below[0]) if below.size else None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The regime of one network, with the numbers that explain it.
+
+    ``rate`` is the factor by which ``||dL/dh_t||`` changes per step of lag, ``exponent = ln(rate)``;
+    ``pascanu = gamma * sigma_max(W_hh)``: below 1 vanishing is guaranteed, above 1 is necessary for exploding.
+    ``horizons`` maps 1e3 and 1e6 to the lag at which the gradient has fallen that much (None: not within T).
+    """
+
+    rate: float
+    exponent: float
+    regime: str
+    horizons: dict[int, int | None]
+    gamma: float
+    sigma_max: float
+    spectral_radius: float
+    pascanu: float
+    lyapunov_max: float
+    zero_from_lag: int | None
+    overflow_step: int | None
+    loss_step: int
+    mean_dact: float
+    sentence: str
+
+
+def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_radius: float,
+             lyapunov_max: float, overflow_step: int | None, loss_step: int, mean_dact: float,
+             activation: str) -> Diagnosis:
+    """Measure the rate from the gradient curve (lags ``0..loss_step``) and say what it means."""
+    slope, zero_from = fit_rate(log10_by_lag)
+    exponent = slope * math.log(10) if math.isfinite(slope) else slope
+    rate = 10.0**slope if not math.isnan(slope) else math.nan
+    regime = "vanishing" if zero_from is not None else classify(exponent)
+    horizons = {10**d: memory_horizon(log10_by_lag, d) for d in HORIZON_DECADES}
+    pascanu = gamma * sigma_max
+    sentence = explain(regime=regime, rate=rate, slope=slope, K=len(log10_by_lag) - 1, zero_from=zero_from,
+                       horizon=horizons[10**HORIZON_DECADES[0]], pascanu=pascanu, gamma=gamma, sigma_max=sigma_max,
+                       overflow_step=overflow_step, loss_step=loss_step, mean_dact=mean_dact,
+                       activation=activation)
+    return Diagnosis(rate, exponent, regime, horizons, gamma, sigma_max, spectral_radius, pascanu, lyapunov_max,
+                     zero_from, overflow_step, loss_step, mean_dact, sentence)
+
+
+def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | None, horizon: int | None,
+            pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None, loss_step: int,
+            mean_dact: float, activation: str) -> str:
+    """One plain sentence (or three) built only from the numbers, so it can never contradict the settings."""
+    parts: list[str] = []
+    if overflow_step is not None:
+        parts.append(f"The hidden states overflowed float64 at step {overflow_step}, so the loss is placed at step "
+                     f"{loss_step}.")
+    if K == 0:
+        parts.append("With a single step there is no lag to measure a rate over.")
+    elif zero_from is not None:
+        parts.append(f"The gradient is exactly zero from lag {zero_from} on (vanishing): "
+                     + ("every unit's derivative is zero there." if activation in ("relu",) else
+                        "the recurrent weights or the derivatives are zero."))
+    else:
+        total = slope * K
+        if regime == "vanishing":
+            where = f"; it has fallen 1000-fold {horizon} steps back" if horizon is not None else ""
+            parts.append(f"The gradient shrinks by a factor {rate:.3g} per step (vanishing): after {_steps(K)} it is "
+                         f"{_pow10(total)} of its size at the loss{where}.")
+        elif regime == "exploding":
+            parts.append(f"The gradient grows by a factor {rate:.3g} per step (exploding): after {_steps(K)} it is "
+                         f"{_pow10(total)} times its size at the loss.")
+        else:
+            parts.append(f"The gradient keeps its size (a factor {rate:.3f} per step, stable): after {_steps(K)} it is "
+                         f"{_pow10(total)} of its size at the loss.")
+    bound = f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
+    if pascanu < 1:
+        parts.append(f"{bound} < 1, so the Pascanu bound guarantees vanishing.")
+    elif regime == "vanishing" and K > 0:
+        reason = (f"yet the activation's derivatives (mean act' = {mean_dact:.2f}) shrink it"
+                  if mean_dact < 0.9 else "yet the directions that grow are not the ones the gradient follows")
+        parts.append(f"{bound} ≥ 1 would allow growth, {reason}.")
+    elif regime == "exploding":
+        parts.append(f"{bound} > 1, which exploding requires.")
+    else:
+        parts.append(f"{bound} ≥ 1: the bound allows growth but does not force it.")
+    return " ".join(parts)
+
+
+def _pow10(log10_value: float) -> str:
+    """``1e-21``-style text for a power of ten that may be far outside float64 (``1e-3010``)."""
+    if not math.isfinite(log10_value):
+        return "0" if log10_value < 0 else "∞"
+    exp = math.floor(log10_value)
+    mant = 10 ** (log10_value - exp)
+    if -3 <= log10_value < 3:
+        return f"{10**log10_value:.3g}"
+    return f"{mant:.2g}e{exp:+d}".replace("e+", "e+") if mant >= 1.05 else f"1e{exp:+d}"
+
+
+def _steps(k: int) -> str:
+    return "1 step" if k == 1 else f"{k} steps"

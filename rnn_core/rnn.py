@@ -1,0 +1,178 @@
+"""The vanilla (Elman) RNN: parameters and the forward pass, in PyTorch's convention.
+
+``a_t = W_hh h_{t-1} + W_xh x_t + b``, ``h_t = act(a_t)``, ``t = 1..T``, ``h_0 = 0``. Arrays are float64 and time
+comes first. Every function accepts *stacked* weights with extra leading dimensions ``G`` (a sweep over many
+networks at once); a single network has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation
+from .config import Config
+from .initializers import init_matrix
+from .inputs import make_inputs
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Params:
+    """The weights of one network (or of a stack of G networks, with leading dimensions).
+
+    Attributes
+    ----------
+    W_hh : ndarray, shape (..., N, N) — recurrent weights.
+    W_xh : ndarray, shape (..., N, D) — input weights.
+    b : ndarray, shape (..., N) — bias.
+    u : ndarray, shape (..., N) — the fixed unit-norm readout of the loss ``L = u·h``.
+    """
+
+    W_hh: Array
+    W_xh: Array
+    b: Array
+    u: Array
+
+    def __post_init__(self) -> None:
+        N = self.W_hh.shape[-1]
+        if self.W_hh.ndim < 2 or self.W_hh.shape[-2] != N:
+            raise ValueError(f"W_hh must be square (..., N, N), got shape {self.W_hh.shape}")
+        if self.W_xh.shape[-2] != N:
+            raise ValueError(f"W_xh must have shape (..., {N}, D), got {self.W_xh.shape}")
+        if self.b.shape[-1] != N or self.u.shape[-1] != N:
+            raise ValueError(f"b and u must have shape (..., {N}), got {self.b.shape}, {self.u.shape}")
+        for name in ("W_hh", "W_xh", "b", "u"):
+            arr = getattr(self, name)
+            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+            if bad:
+                raise ValueError(f"{name} contains {bad} non-finite entries (NaN or inf); the analysis needs finite "
+                                 "weights")
+
+    @property
+    def hidden_size(self) -> int:
+        return self.W_hh.shape[-1]
+
+    @classmethod
+    def from_arrays(cls, W_hh: Array, W_xh: Array | None = None, b: Array | None = None,
+                    u: Array | None = None, *, input_size: int = 1, seed: int = 0) -> Params:
+        """Wrap user-supplied matrices (e.g. a trained ``torch.nn.RNN``'s ``weight_hh_l0``).
+
+        Missing pieces default to zeros (``W_xh`` with ``input_size`` columns, ``b``) and a seeded random unit
+        readout ``u``.
+        """
+        W_hh = np.array(W_hh, dtype=np.float64)
+        N = W_hh.shape[-1] if W_hh.ndim else 0
+        W_xh = np.zeros((*W_hh.shape[:-2], N, input_size)) if W_xh is None else np.array(W_xh, dtype=np.float64)
+        b = np.zeros(W_hh.shape[:-1]) if b is None else np.array(b, dtype=np.float64)
+        u = _readout(N, _streams(seed)[3]) if u is None else np.array(u, dtype=np.float64)
+        return cls(W_hh, W_xh, b, u)
+
+
+def _streams(seed: int) -> list[np.random.Generator]:
+    # Independent streams, so that changing the initializer never changes the inputs or the readout.
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+
+
+def _readout(N: int, rng: np.random.Generator) -> Array:
+    u = rng.normal(size=N)
+    return u / np.linalg.norm(u)
+
+
+def init_params(config: Config) -> Params:
+    """Draw the weights a configuration describes, reproducibly from its seed.
+
+    ``W_hh`` from ``config.init`` with ``config.gain``; ``W_xh ~ N(0, 1/D)``; ``b ~ N(0, bias_scale^2)``.
+    """
+    rng_hh, rng_xh, _, rng_u = _streams(config.seed)
+    N, D = config.hidden_size, config.input_dim
+    W_hh = init_matrix(config.init, N, N, config.gain, rng_hh)
+    W_xh = init_matrix("normal", N, D, 1.0, rng_xh)
+    b = rng_xh.normal(0.0, config.bias_scale, size=N) if config.bias_scale > 0 else np.zeros(N)
+    return Params(W_hh, W_xh, b, _readout(N, rng_u))
+
+
+def init_inputs(config: Config) -> Array:
+    """The input sequence ``x`` of shape ``(T, B, D)`` a configuration describes."""
+    return make_inputs(config.input_kind, config.seq_len, config.batch_size, config.input_dim, config.input_scale,
+                       _streams(config.seed)[2], config.text)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The forward pass.
+
+    Attributes
+    ----------
+    h : ndarray, shape (T+1, ..., B, N) — ``h[t]`` is the hidden state at step t; ``h[0] = 0``. NaN after overflow.
+    a : ndarray, shape (T+1, ..., B, N) — pre-activations; ``a[0]`` is unused (zeros).
+    dact : ndarray, shape (T+1, ..., B, N) — ``act'(a_t)``, the diagonal of the Jacobian ``J_t``; 0 where invalid.
+    valid_T : ndarray of int, shape (..., B) — per sequence, the last step whose states are all finite (T when
+        nothing overflowed); equal for all sequences of one network.
+    row_gain : ndarray, shape (..., B), or None — per sequence, the factor on ``W_hh`` (see :func:`forward`).
+    """
+
+    h: Array
+    a: Array
+    dact: Array
+    valid_T: Array
+    row_gain: Array | None = None
+
+    @property
+    def T(self) -> int:
+        return self.h.shape[0] - 1
+
+    @property
+    def overflow_step(self) -> Array:
+        """The first step with a non-finite state, or -1 where none (same shape as ``valid_T``)."""
+        return np.where(self.valid_T < self.T, self.valid_T + 1, -1)
+
+
+def forward(params: Params, x: Array, activation: str, row_gain: Array | None = None, groups: int = 1) -> Trajectory:
+    """Run the RNN over ``x`` from ``h_0 = 0``.
+
+    Parameters
+    ----------
+    params : Params, with optional leading dimensions (a stack of networks).
+    x : ndarray, shape (T, B, D), or (T, ..., B, D) with one input per network.
+    activation : name of the activation.
+    row_gain : ndarray, shape (..., B), optional — sequence ``b`` runs with ``row_gain[b] * W_hh``. A sweep over
+        gains uses it to put every gain of one matrix in the batch, so each step is one large matrix product.
+    groups : the B rows are ``groups`` networks of ``B // groups`` sequences; overflow is judged per network.
+
+    Overflow is detected, not hidden: from the first step where any state of a network is non-finite, that
+    network's states are set to NaN and its ``dact`` to 0, and ``valid_T`` records the last good step.
+    """
+    act = get_activation(activation)
+    lead = params.W_hh.shape[:-2]
+    T, B = x.shape[0], x.shape[-2]
+    if x.ndim == 3:
+        x = x.reshape(T, *([1] * len(lead)), B, -1)
+    N = params.hidden_size
+    W_t = np.ascontiguousarray(np.swapaxes(params.W_hh, -1, -2))  # (..., N, N): h @ W_hh^T; contiguous for BLAS
+    # (T, ..., B, N): the input drive W_xh x_t + b of every step at once, out of the sequential loop
+    drive = np.matmul(x, np.swapaxes(params.W_xh, -1, -2)[None])
+    drive += params.b[..., None, :]
+    g = None if row_gain is None else np.asarray(row_gain, dtype=np.float64)[..., None]  # (..., B, 1)
+    h = np.zeros((T + 1, *lead, B, N))
+    a = np.zeros((T + 1, *lead, B, N))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, T + 1):
+            at = a[t]  # written in place: large temporaries in this loop cost more than the arithmetic
+            np.matmul(h[t - 1], W_t, out=at)
+            if g is not None:
+                at *= g
+            at += drive[t - 1]
+            act.f(at, h[t])
+        dact = act.df(a, h, np.empty_like(h))
+    finite = np.isfinite(h).all(axis=-1) & np.isfinite(dact).all(axis=-1)  # (T+1, ..., B)
+    finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
+    valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
+    if np.any(valid_T < T):
+        bad = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T  # (T+1, ..., B)
+        h[bad] = np.nan
+        a[bad] = np.nan
+        dact[bad] = 0.0
+    return Trajectory(h, a, dact, valid_T, None if g is None else g[..., 0])
