@@ -11,7 +11,7 @@ from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_product
 from .config import Config
 from .diagnosis import Diagnosis, diagnose
 from .rnn import Params, Trajectory, forward, init_inputs, init_params
-from .spectra import Spectrum, lyapunov_spectrum, spectrum
+from .spectra import LYAPUNOV_K, Spectrum, lyapunov_spectrum, spectrum
 
 Array = np.ndarray
 JACOBIAN_BUDGET = 4e9  # N^3 * T above which the Jacobian products are skipped (~1 s here)
@@ -71,7 +71,7 @@ class Analysis:
 
 
 def analyze(config: Config, params: Params | None = None, x: Array | None = None, *, jacobians: bool = True,
-            all_singular_values: bool = False, lyapunov_k: int = 8) -> Analysis:
+            all_singular_values: bool = False, lyapunov_k: int = LYAPUNOV_K) -> Analysis:
     """Run the forward pass, log-domain BPTT, spectra, Lyapunov exponents and the diagnosis.
 
     Parameters

@@ -39,9 +39,14 @@ class LogGrad:
 
     def values(self) -> Array:
         """The gradients as plain float64 (inf/0 where they leave float64's range): ``v * 10**log10_norm``."""
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             scale = np.where(np.isfinite(self.log10_norm), 10.0 ** np.nan_to_num(self.log10_norm), 0.0)
-        return self.v * scale[..., None]
+            return _times(self.v, scale[..., None])
+
+
+def _times(mantissa: Array, scale: Array) -> Array:
+    """``mantissa * scale`` where an exact zero stays zero even when the scale is inf (not ``0 * inf = NaN``)."""
+    return np.where(mantissa == 0, 0.0, mantissa * scale)
 
 
 def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
@@ -117,9 +122,10 @@ class ParamGrads:
 
     def values(self) -> tuple[Array, Array, Array]:
         """The plain float64 gradients (inf or 0 where they leave float64's range)."""
-        with np.errstate(over="ignore"):
-            k = 10.0 ** self.log10_scale if np.isfinite(self.log10_scale) else 0.0
-        return self.W_hh * k, self.W_xh * k, self.b * k
+        with np.errstate(over="ignore", invalid="ignore"):
+            # np.float64, not float: a Python float power raises OverflowError instead of giving inf
+            k = np.float64(10.0) ** self.log10_scale if np.isfinite(self.log10_scale) else np.float64(0.0)
+            return _times(self.W_hh, k), _times(self.W_xh, k), _times(self.b, k)
 
 
 def deltas(grad: LogGrad, traj: Trajectory) -> tuple[Array, Array]:

@@ -18,6 +18,8 @@ from .inputs import INPUT_KINDS
 
 LOSSES = ("last", "all")
 MAX_WORK = 2**24  # T * B * N: one float64 state array is then 128 MiB; the analysis keeps a few such arrays
+# The dashboard's stricter cap (32 MiB per array): a shared server with ~1 GB must survive a room of users.
+UI_MAX_WORK = 2**22
 MAX_TEXT = 200
 
 
@@ -76,11 +78,7 @@ class Config:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))
-        work = self.seq_len * self.batch_size * self.hidden_size
-        if work > MAX_WORK:
-            raise ValueError(
-                f"seq_len * batch_size * hidden_size = {work:,} exceeds the work cap {MAX_WORK:,}; "
-                "shorten the sequence or shrink the batch or hidden size")
+        check_work(self, MAX_WORK)
         if self.init == "spectral_radius" and self.gain == 0:
             raise ValueError("gain=0.0 is not allowed with init='spectral_radius': the radius must be > 0")
 
@@ -136,12 +134,25 @@ def coerce(name: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{name}={value!r} is not a number") from None
+        except OverflowError:  # an int beyond float64
+            raise ValueError(f"{name}={_repr(value)} is outside the allowed range [{f.metadata['lo']}, "
+                             f"{f.metadata['hi']}]") from None
     if not isinstance(value, str):
         raise ValueError(f"{name}={value!r} is not a string")
     return value
 
 
-def _check_field(f: dataclasses.Field, value: Any) -> None:
+def check_work(config: Config, cap: int) -> None:
+    """Raise ValueError if ``T * B * N`` exceeds ``cap``, saying what to lower."""
+    work = config.seq_len * config.batch_size * config.hidden_size
+    if work > cap:
+        raise ValueError(
+            f"seq_len * batch_size * hidden_size = {work:,} exceeds the work cap {cap:,}; "
+            "shorten the sequence or shrink the batch or hidden size")
+
+
+def _check_field(f: dataclasses.Field, value: Any, ui: bool = False) -> None:
+    """Check one value against its field's declaration; ``ui`` uses the dashboard's tighter upper limits."""
     spec, name = f.metadata, f.name
     if spec["choices"] is not None:
         if value not in spec["choices"]:
@@ -156,15 +167,19 @@ def _check_field(f: dataclasses.Field, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float) if not is_int else int):
         kind = "an integer" if is_int else "a number"
         raise ValueError(f"{name}={value!r} is not {kind}")
-    if not math.isfinite(value) or not spec["lo"] <= value <= spec["hi"]:
-        raise ValueError(f"{name}={value!r} is outside the allowed range [{spec['lo']}, {spec['hi']}]")
+    hi = spec["ui_hi"] if ui else spec["hi"]
+    # an int is finite (and math.isfinite would raise OverflowError for one beyond float64)
+    if not (isinstance(value, int) or math.isfinite(value)) or not spec["lo"] <= value <= hi:
+        raise ValueError(f"{name}={_repr(value)} is outside the allowed range [{spec['lo']}, {hi}]")
 
 
-def parse_lenient(values: Mapping[str, Any], base: Config | None = None) -> tuple[Config, list[str]]:
+def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: bool = False,
+                  ignore: tuple[str, ...] = ()) -> tuple[Config, list[str]]:
     """Build a Config from untrusted values (a URL): each bad field falls back to ``base``'s value with a warning.
 
-    Never raises. Unknown keys are ignored with a warning; if the fields are valid alone but not together (the work
-    cap), the size fields fall back as well.
+    Never raises. Unknown keys are ignored with a warning (keys in ``ignore`` silently); if the fields are valid alone
+    but not together (the work cap), the size fields fall back as well. ``ui`` applies the dashboard's limits
+    (``ui_hi`` and ``UI_MAX_WORK``).
 
     Returns
     -------
@@ -175,19 +190,24 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None) -> tupl
     kept: dict[str, Any] = {}
     warnings: list[str] = []
     for key, raw in values.items():
+        if key in ignore:
+            continue
         if key not in FIELDS:
             warnings.append(f"Ignored unknown parameter {_short(key)}.")
             continue
         try:
             value = coerce(key, raw)
-            _check_field(FIELDS[key], value)
+            _check_field(FIELDS[key], value, ui=ui)
         except ValueError as err:
             warnings.append(f"Ignored {_short(key)}={_short(raw)}: {str(err)[:200]}. Using "
                             f"{getattr(base, key)!r}.")
             continue
         kept[key] = value
     try:
-        return base.replace(**kept), warnings
+        config = base.replace(**kept)
+        if ui:
+            check_work(config, UI_MAX_WORK)
+        return config, warnings
     except ValueError as err:
         sizes = {"seq_len", "hidden_size", "batch_size"}
         fallback = {k: v for k, v in kept.items() if k not in sizes}
@@ -199,6 +219,13 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None) -> tupl
             return base, warnings
 
 
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an int of more than 4300 digits has no repr
+        return f"<{type(value).__name__} too long to print>"
+
+
 def _short(value: Any, n: int = 40) -> str:
-    text = repr(value) if not isinstance(value, str) else value
+    text = _repr(value) if not isinstance(value, str) else value
     return repr(text[:n] + "…") if len(text) > n else repr(text)

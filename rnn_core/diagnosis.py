@@ -128,13 +128,13 @@ def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | 
         if regime == "vanishing":
             where = f"; it has fallen 1000-fold {horizon} steps back" if horizon is not None else ""
             parts.append(f"The gradient shrinks by a factor {rate:.3g} per step (vanishing): after {_steps(K)} it is "
-                         f"{_pow10(total)} of its size at the loss{where}.")
+                         f"{pow10_text(total)} of its size at the loss{where}.")
         elif regime == "exploding":
             parts.append(f"The gradient grows by a factor {rate:.3g} per step (exploding): after {_steps(K)} it is "
-                         f"{_pow10(total)} times its size at the loss.")
+                         f"{pow10_text(total)} times its size at the loss.")
         else:
             parts.append(f"The gradient keeps its size (a factor {rate:.3f} per step, stable): after {_steps(K)} it is "
-                         f"{_pow10(total)} of its size at the loss.")
+                         f"{pow10_text(total)} of its size at the loss.")
     bound = f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
     if pascanu < 1:
         parts.append(f"{bound} < 1, so the Pascanu bound guarantees vanishing.")
@@ -149,7 +149,7 @@ def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | 
     return " ".join(parts)
 
 
-def _pow10(log10_value: float) -> str:
+def pow10_text(log10_value: float) -> str:
     """``1e-21``-style text for a power of ten that may be far outside float64 (``1e-3010``)."""
     if not math.isfinite(log10_value):
         return "0" if log10_value < 0 else "∞"

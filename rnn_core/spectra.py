@@ -18,6 +18,9 @@ Array = np.ndarray
 # diagonals, so the exponents are unchanged; the columns of Q only lose relative precision ~ eps * e^{m (l_1 - l_k)},
 # negligible for m = 4 unless the top k exponents spread by more than ~5 per step. QR costs ~70 us a call.
 REORTHONORMALIZE = 4
+# How many exponents ``analyze`` (and so ``sweep``) computes. The finite-time estimate of lambda_1 depends on the
+# starting frame, which depends on k and the seed: both must be the same for a sweep row to equal a run alone.
+LYAPUNOV_K = 8
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def spectrum(W_hh: Array) -> Spectrum:
     return Spectrum(np.linalg.eigvals(W_hh), np.linalg.svd(W_hh, compute_uv=False))
 
 
-def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = 8, seed: int = 0, groups: int = 1) -> Array:
+def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: int = 0, groups: int = 1) -> Array:
     """The top ``k`` finite-time Lyapunov exponents along the trajectory of each network's first sequence (QR method).
 
     ``Q_t R_t = J_t Q_{t-1}`` (every ``REORTHONORMALIZE`` steps) with ``J_t = diag(act'(a_t)) g W_hh``;

@@ -1,0 +1,132 @@
+"""End to end: the dashboard served by `streamlit run`, opened in headless Chromium as a person would.
+
+Needs Debian's chromium at /usr/bin/chromium (or $CHROMIUM) and the playwright package; skips without them. The
+screenshots go to $SCREENSHOT_DIR (default: a temporary folder) — look at them.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ".vega-embed canvas, .vega-embed svg"
+
+if not shutil.which(CHROMIUM):
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("streamlit did not start: " + proc.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    out = os.environ.get("SCREENSHOT_DIR")
+    path = Path(out) if out else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def open_page(browser, url: str, shot: Path, min_charts: int):
+    page = browser.new_page(viewport={"width": 1400, "height": 4000})
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stMain]", timeout=60_000)
+    page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= {min_charts}", timeout=60_000)
+    page.wait_for_timeout(800)  # let Vega finish drawing
+    page.screenshot(path=str(shot), full_page=True)
+    return page
+
+
+@pytest.mark.parametrize("name, query, regime", [
+    ("explorer_default", "", "Vanishing"),
+    ("explorer_exploding", "?activation=linear&gain=1.3", "Exploding"),
+    ("explorer_overflow", "?activation=linear&gain=3.0&seq_len=2000", "Exploding"),
+    ("explorer_hello", "?input_kind=text&text=hello&seq_len=4&hidden_size=3", None),
+])
+def test_explorer_renders_charts_without_errors(server, browser, shots, name, query, regime):
+    page = open_page(browser, f"{server}/explorer{query}", shots / f"{name}.png", min_charts=6)
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        main = page.locator("[data-testid=stMain]").inner_text()
+        if regime:
+            assert regime in main
+        # the wide layout, whichever way Streamlit routed this first visit
+        assert page.locator("[data-testid=stMainBlockContainer]").bounding_box()["width"] > 1000
+        assert page.locator("[data-testid=stSidebarNav]").count() == 0  # no legacy pages/ list
+        # every chart has a real size: nothing collapsed to zero width
+        for box in page.locator(".vega-embed").all():
+            bb = box.bounding_box()
+            assert bb and bb["width"] > 200 and bb["height"] > 150
+    finally:
+        page.close()
+
+
+def test_bad_link_warns_in_the_browser(server, browser, shots):
+    page = open_page(browser, f"{server}/explorer?gain=abc&activation=%3Cscript%3Ealert(1)%3C/script%3E",
+                     shots / "explorer_bad_link.png", min_charts=6)
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert page.locator("[data-testid=stAlertContentWarning]").count() >= 1
+        assert page.locator("script:has-text('alert(1)')").count() == 0
+    finally:
+        page.close()
+
+
+def test_moving_the_gain_updates_the_verdict(server, browser, shots):
+    page = open_page(browser, f"{server}/explorer?activation=linear&init=orthogonal&input_kind=zeros",
+                     shots / "explorer_before_preset.png", min_charts=6)
+    try:
+        assert "Stable" in page.locator("[data-testid=stMain]").inner_text()
+        page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+        page.get_by_role("option", name="Exploding: linear, gain above 1").click()
+        page.wait_for_function("document.querySelector('[data-testid=stMain]').innerText.includes('Exploding')",
+                               timeout=60_000)
+        assert "gain=1.3" in page.url
+        page.screenshot(path=str(shots / "explorer_after_preset.png"), full_page=True)
+    finally:
+        page.close()

@@ -1,0 +1,105 @@
+"""Chart builders: their Vega-Lite specs encode the right fields, on the right scales, without losing data."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rnn_core import Config, analyze
+from rnn_core.tidy import gradient_frame, spectrum_frame, states_frame, step_frame
+from ui import charts
+from ui.view import build_view, thin
+
+
+def spec(chart) -> dict:
+    return chart.to_dict()
+
+
+def layers(s: dict) -> list[dict]:
+    return s.get("layer", [s])
+
+
+@pytest.fixture(scope="module")
+def default():
+    return analyze(Config())
+
+
+def test_gradient_chart_draws_log10_values_on_a_power_of_ten_axis(default):
+    df = gradient_frame(default)
+    s = spec(charts.gradient_chart(df, "t"))
+    for layer in layers(s):
+        enc = layer["encoding"]
+        assert enc["y"]["field"] == "log10_value"
+        assert "1e" in enc["y"]["axis"]["labelExpr"]
+        assert enc["x"]["field"] == "t"
+    # every row of the frame reaches the chart, and nothing non-finite does
+    values = s["datasets"][next(iter(s["datasets"]))]
+    assert len(values) == len(df)
+    assert all(np.isfinite(v["log10_value"]) for v in values)
+    assert {v["quantity"] for v in values} == {"grad_norm", "jacobian_norm", "pascanu_bound", "lyapunov"}
+
+
+def test_gradient_chart_by_lag(default):
+    s = spec(charts.gradient_chart(gradient_frame(default), "lag"))
+    assert all(layer["encoding"]["x"]["field"] == "lag" for layer in layers(s))
+
+
+def test_gradient_chart_domain_covers_values_beyond_float64():
+    # linear, gain 2, T = 3000: the gradient reaches 2^3000 ~ 1e903, far beyond float64; the chart's y domain (in
+    # log10) must cover the measured curve exactly, and the JSON must hold only finite numbers.
+    r = analyze(Config(activation="linear", init="orthogonal", gain=2.0, seq_len=3000, hidden_size=8,
+                       input_kind="zeros"))
+    df = gradient_frame(r)
+    s = spec(charts.gradient_chart(df))
+    lo, hi = layers(s)[0]["encoding"]["y"]["scale"]["domain"]
+    measured = df[df["quantity"] == "grad_norm"]["log10_value"]
+    assert lo <= measured.min() and hi >= measured.max()
+    assert measured.max() == pytest.approx(3000 * np.log10(2), rel=1e-9)
+    json.dumps(s, allow_nan=False)  # raises on NaN/inf
+
+
+def test_gradient_chart_with_exactly_zero_gradient_has_no_infinite_rows():
+    r = analyze(Config(gain=0.0, seq_len=20))
+    df = gradient_frame(r)
+    assert np.isfinite(df["log10_value"]).all()
+    json.dumps(spec(charts.gradient_chart(df)), allow_nan=False)
+
+
+def test_heatmap_covers_every_cell_once(default):
+    df = states_frame(default, max_steps=50, max_units=16)
+    s = spec(charts.heatmap_chart(df, "tanh"))
+    assert s["mark"]["type"] == "rect"
+    assert s["encoding"]["color"]["field"] == "h"
+    assert s["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0]
+    values = s["datasets"][next(iter(s["datasets"]))]
+    assert len(values) == len(df) == 50 * 16
+    assert all(v["t_end"] > v["t"] for v in values)
+
+
+def test_spectrum_chart_shares_one_square_domain(default):
+    s = spec(charts.spectrum_chart(spectrum_frame(default), gamma=0.25))
+    x = s["layer"][1]["encoding"]["x"]["scale"]["domain"]
+    y = s["layer"][1]["encoding"]["y"]["scale"]["domain"]
+    assert x == y and x[1] >= 4.0  # the 1/gamma = 4 circle fits
+    assert s["width"] == s["height"]
+
+
+def test_state_stats_and_contributions_drop_non_finite_rows():
+    r = analyze(Config(activation="linear", gain=3.0, seq_len=2000, hidden_size=8))  # overflows at ~ step 640
+    steps = step_frame(r)
+    for chart in (charts.state_stats_chart(steps, "linear"), charts.contributions_chart(steps)):
+        json.dumps(spec(chart), allow_nan=False)
+
+
+def test_thin_keeps_ends_and_caps_points():
+    import pandas as pd
+    df = pd.DataFrame({"t": np.arange(5001), "v": 1.0})
+    out = thin(df, max_points=1000)
+    assert out["t"].iloc[0] == 0 and out["t"].iloc[-1] == 5000
+    assert len(out) <= 1000
+
+
+def test_view_is_small_enough_to_cache_for_a_room():
+    import pickle
+    view = build_view(Config(seq_len=5000, hidden_size=512))
+    assert len(pickle.dumps(view)) < 2_000_000  # bytes; CACHE_ENTRIES views must stay far below 1 GB

@@ -1,0 +1,188 @@
+"""The shared sidebar: widgets derived from the Config's field declarations, presets, and the URL.
+
+Every setting lives in the URL: a link reproduces the view exactly (seed included). A bad value in a link warns and
+falls back to the default for that field. ``?hide=gain,init`` (an instructor's lesson link) hides those controls;
+``?hide=all`` hides every control but the presets.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from rnn_core import ACTIVATIONS, Config, parse_lenient
+from rnn_core.config import FIELDS, UI_MAX_WORK, check_work
+from rnn_core.presets import PRESETS, PRESETS_BY_NAME
+
+from .view import View, build_view
+
+EXTRA_PARAMS = ("hide",)  # URL parameters that are not configuration fields
+VALUES = "config_values"  # session key of the canonical settings (survives hidden widgets and page switches)
+# The gain slider's stops: round numbers on a log scale, each activation's standard gain, every preset's gain. The
+# options must not change between reruns (that would reset the widget), so a gain from a link joins them once per
+# session ("gain_extra").
+MANTISSAS = (1, 1.1, 1.2, 1.3, 1.5, 1.7, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9)
+GAIN_GRID = sorted({0.0, 20.0, *(round(m * 10.0**e, 6) for e in range(-2, 2) for m in MANTISSAS),
+                    *(a.standard_gain for a in ACTIVATIONS.values()), *(p.config.gain for p in PRESETS)})
+SLIDERS = ("seq_len", "hidden_size")
+CACHE_ENTRIES = 64  # views are < 1 MB each: 64 of them stay far below the 1 GB of a shared server
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Running the RNN and backpropagating through time…")
+def cached_view(values: dict[str, Any]) -> View:
+    """The view of a configuration, cached by its flat dict (shared by every session on the server)."""
+    return build_view(Config.from_dict(values))
+
+
+def _widget_key(name: str) -> str:
+    return f"w_{name}"
+
+
+def _load_url_once() -> None:
+    """On a session's first run, take the settings from the URL (with warnings for what could not be used)."""
+    if VALUES in st.session_state:
+        return
+    params = st.query_params.to_dict()
+    config, warnings = parse_lenient(params, ui=True, ignore=EXTRA_PARAMS)
+    hidden, hide_warnings = parse_hide(params.get("hide", ""))
+    st.session_state[VALUES] = config.to_dict()
+    st.session_state["url_warnings"] = warnings + hide_warnings
+    st.session_state["hidden"] = hidden
+    st.session_state["last_good"] = config.to_dict()
+    st.session_state["gain_extra"] = config.gain
+
+
+def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
+    """The controls an instructor's link hides: field names separated by commas, or 'all'."""
+    names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    if "all" in names:
+        return frozenset(FIELDS), []
+    bad = [n for n in names if n not in FIELDS]
+    warnings = [f"Ignored unknown control(s) in hide: {', '.join(repr(b[:30]) for b in bad[:5])}."] if bad else []
+    return frozenset(n for n in names if n in FIELDS), warnings
+
+
+def apply_preset() -> None:
+    """Callback of the preset menu: set every field (so nothing lingers from before), then clear the menu."""
+    preset = PRESETS_BY_NAME.get(st.session_state.get("preset") or "")
+    if preset is None:
+        return
+    values = preset.config.to_dict()
+    st.session_state[VALUES] = values
+    for name, value in values.items():
+        st.session_state[_widget_key(name)] = value
+    st.session_state["active_preset"] = preset.name
+    st.session_state["preset"] = None
+
+
+def _format_gain(g: float) -> str:
+    marks = [name for name, a in ACTIVATIONS.items() if a.standard_gain == g and name != "leaky_relu"]
+    return f"{g:.4g}" + (f"  ★ standard for {', '.join(marks)}" if marks else "")
+
+
+def _widget(name: str, values: dict[str, Any]) -> Any:
+    """One sidebar widget for field ``name``, built from its declaration in :class:`Config`."""
+    f = FIELDS[name]
+    spec = f.metadata
+    key = _widget_key(name)
+    if key not in st.session_state:
+        st.session_state[key] = values[name]
+    common = {"label": spec["label"], "help": spec["help"], "key": key}
+    if spec["choices"] is not None:
+        return st.selectbox(options=list(spec["choices"]), **common)
+    if name == "gain":
+        options = sorted({*GAIN_GRID, st.session_state["gain_extra"]})
+        return st.select_slider(options=options, format_func=_format_gain, **common)
+    if name == "text":
+        return st.text_input(max_chars=spec["hi"], **common)
+    if f.type in ("int", int):
+        lo, hi = int(spec["lo"]), int(spec["ui_hi"])
+        if name in SLIDERS:
+            return st.slider(min_value=lo, max_value=hi, step=1, **common)
+        return st.number_input(min_value=lo, max_value=hi, step=1, **common)
+    return st.number_input(min_value=float(spec["lo"]), max_value=float(spec["ui_hi"]), step=0.1, format="%g",
+                           **common)
+
+
+def sidebar() -> Config:
+    """Draw the shared sidebar and return the current configuration (always a valid one)."""
+    _load_url_once()
+    values = dict(st.session_state[VALUES])
+    hidden = st.session_state["hidden"]
+    with st.sidebar:
+        st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
+                     placeholder="Choose a preset…", help="Sets every control at once.")
+        groups = {
+            "Network": ("activation", "init", "gain", "hidden_size", "bias_scale"),
+            "Sequence": ("seq_len", "batch_size", "input_kind", "input_scale", "input_size", "text"),
+            "Training signal": ("loss", "seed"),
+        }
+        for title, names in groups.items():
+            shown = [n for n in names if n not in hidden and not _irrelevant(n, values)]
+            if not shown:
+                continue
+            st.subheader(title)
+            for name in shown:
+                values[name] = _widget(name, values)
+                if name == "gain":
+                    st.caption("★ marks each activation's standard gain: tanh 5/3, relu √2, linear and sigmoid 1.")
+    config = _validated(values)
+    _sync_url(config)
+    return config
+
+
+def _irrelevant(name: str, values: dict[str, Any]) -> bool:
+    """Controls that do nothing for the current choice stay out of the way."""
+    if name == "text":
+        return values["input_kind"] != "text"
+    if name == "input_size":
+        return values["input_kind"] in ("text", "zeros")
+    if name == "input_scale":
+        return values["input_kind"] == "zeros"
+    return False
+
+
+def _validated(values: dict[str, Any]) -> Config:
+    try:
+        config = Config.from_dict(values)
+        check_work(config, UI_MAX_WORK)
+    except ValueError as err:
+        st.sidebar.error(f"{err}. Showing the last valid settings.")
+        return Config.from_dict(st.session_state["last_good"])
+    st.session_state[VALUES] = config.to_dict()
+    st.session_state["last_good"] = config.to_dict()
+    return config
+
+
+def _sync_url(config: Config) -> None:
+    """Write every setting into the URL (only what changed, to keep the browser history quiet)."""
+    wanted = {k: str(v) for k, v in config.to_dict().items()}
+    hidden = st.session_state["hidden"]
+    if hidden:
+        wanted["hide"] = ",".join(sorted(hidden)) if hidden != frozenset(FIELDS) else "all"
+    current = st.query_params.to_dict()
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&\"'")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every markdown-active character, so text from a link is shown, never rendered."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text.replace("\n", " "))
+
+
+def url_warnings() -> None:
+    """Show what in the link could not be used (user text escaped: never rendered as markdown or HTML)."""
+    warnings = st.session_state.get("url_warnings") or []
+    if warnings:
+        st.warning("Some settings in the link could not be used:\n\n"
+                   + "\n".join(f"- {escape_markdown(w)}" for w in warnings), icon="⚠️")
+
+
+def config_json(config: Config) -> str:
+    """The configuration as pretty JSON, for the download button."""
+    return json.dumps(config.to_dict(), indent=2, ensure_ascii=False)

@@ -1,0 +1,72 @@
+"""What a page shows for one configuration, computed once and small enough to cache for a room of users.
+
+An :class:`~rnn_core.analysis.Analysis` holds every state and gradient (tens of MB for long sequences); a ``View``
+keeps only the tidy frames the charts draw, thinned, plus the diagnosis and captions (well under 1 MB).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rnn_core import Config, analyze, get_activation
+from rnn_core.diagnosis import Diagnosis
+from rnn_core.tidy import gradient_frame, lyapunov_frame, singular_value_frame, spectrum_frame, states_frame, step_frame
+
+from .captions import contributions_caption, gradient_caption, spectrum_caption, states_caption
+
+MAX_CHART_STEPS = 1000  # points per curve in a chart; the CSV keeps every step
+
+
+@dataclass(frozen=True)
+class View:
+    """The frames, diagnosis and captions of one configuration."""
+
+    config: Config
+    diagnosis: Diagnosis
+    gradient: pd.DataFrame  # every step (CSV); charts use gradient_thin
+    gradient_thin: pd.DataFrame
+    steps: pd.DataFrame
+    states: pd.DataFrame
+    spectrum: pd.DataFrame
+    singular_values: pd.DataFrame
+    lyapunov: pd.DataFrame
+    captions: dict[str, str]
+    gamma: float
+    jacobians_skipped: str | None
+    seconds: float
+
+
+def thin(df: pd.DataFrame, column: str = "t", max_points: int = MAX_CHART_STEPS) -> pd.DataFrame:
+    """Keep at most ``max_points`` evenly spaced values of ``column`` (the first and last included)."""
+    values = np.sort(df[column].unique())
+    if values.size <= max_points:
+        return df
+    keep = values[np.unique(np.linspace(0, values.size - 1, max_points).round().astype(int))]
+    return df[df[column].isin(keep)].reset_index(drop=True)
+
+
+def build_view(config: Config) -> View:
+    """Analyze ``config`` and reduce the result to what the pages draw."""
+    start = time.perf_counter()
+    result = analyze(config)
+    grad = gradient_frame(result)
+    return View(
+        config=config,
+        diagnosis=result.diagnosis,
+        gradient=grad,
+        gradient_thin=thin(grad),
+        steps=step_frame(result),
+        states=states_frame(result, max_steps=200, max_units=64),
+        spectrum=spectrum_frame(result),
+        singular_values=singular_value_frame(result),
+        lyapunov=lyapunov_frame(result),
+        captions={"gradient": gradient_caption(result), "states": states_caption(result),
+                  "spectrum": spectrum_caption(result), "contributions": contributions_caption(result)},
+        gamma=get_activation(config.activation).gamma,
+        jacobians_skipped=result.jacobians_skipped,
+        seconds=time.perf_counter() - start,
+    )
