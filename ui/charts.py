@@ -164,3 +164,123 @@ def singular_values_chart(df: pd.DataFrame) -> alt.Chart:
         color=alt.Color("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["matrix:N", "index:Q", alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=240)
+
+
+def _log_gain_x(title: str = "gain g (log scale)") -> alt.X:
+    return alt.X("gain:Q", title=title, scale=alt.Scale(type="log", nice=False))
+
+
+def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.DataFrame,
+                theory: pd.DataFrame, axis_title: str) -> alt.LayerChart:
+    """The regime map: one cell per (axis value, gain), coloured by ``column`` on a diverging scale centred on 0.
+
+    ``cells`` needs ``axis_value, gain, gain_lo, gain_hi, href`` and ``column``; ``contour`` (``axis_value, gain``)
+    marks where the measured value crosses 0; ``theory`` (``axis_value, line, gain``) the theory lines. Clicking a
+    cell opens that configuration in the Explorer (its ``href``).
+    """
+    values = cells[column].to_numpy(dtype=float)
+    reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+    title = "log10 rate per step" if column == "log10_rate" else "λ_max per step"
+    y = alt.Y("axis_value:N", title=axis_title, sort=order)
+    heat = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.3).encode(
+        x=alt.X("gain_lo:Q", title="gain g (log scale)", scale=alt.Scale(type="log", nice=False)),
+        x2="gain_hi:Q",
+        y=y,
+        color=alt.Color(f"{column}:Q", title=title,
+                        scale=alt.Scale(scheme="redblue", domainMid=0, domain=[-reach, reach], reverse=True),
+                        legend=alt.Legend(orient="right", gradientLength=220)),
+        href="href:N",
+        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", format=".4g"),
+                 alt.Tooltip("log10_rate:Q", title="log10 rate", format=".3f"),
+                 alt.Tooltip("lyapunov_max:Q", title="λ_max", format=".3f"), alt.Tooltip("regime:N"),
+                 alt.Tooltip("pascanu:Q", title="γ·σ_max", format=".3g")],
+    )
+    marks = alt.Chart(contour.assign(line="measured rate = 1")).mark_point(
+        shape="diamond", filled=True, size=110, color="black").encode(
+        x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
+        shape=alt.Shape("line:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("gain:Q", title="measured crossing", format=".3g")])
+    lines = alt.Chart(theory).mark_tick(thickness=3, size=26).encode(
+        x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
+        color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#111111", "#edae49"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["line:N", alt.Tooltip("gain:Q", format=".3g")])
+    return alt.layer(heat, lines, marks).resolve_scale(color="independent").properties(height=alt.Step(44))
+
+
+def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, order: list[str],
+                        axis_title: str) -> alt.LayerChart:
+    """Measured lambda_max against the gain, mean ± sd over seeds, with the tanh mean-field curve when given."""
+    data = summary.assign(lo=summary["lyapunov_max"] - summary["lyapunov_sd"],
+                          hi=summary["lyapunov_max"] + summary["lyapunov_sd"])
+    data = data[np.isfinite(data["lyapunov_max"])]
+    color = alt.Color("axis_value:N", title=axis_title, sort=order)
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+        x=_log_gain_x(), y=alt.Y("lyapunov_max:Q", title="λ_max (natural log per step)"), color=color,
+        tooltip=["axis_value:N", alt.Tooltip("gain:Q", format=".4g"),
+                 alt.Tooltip("lyapunov_max:Q", format=".4f"), alt.Tooltip("lyapunov_sd:Q", title="sd", format=".3f")])
+    bars = alt.Chart(data).mark_errorbar(thickness=1.5).encode(
+        x=_log_gain_x(), y=alt.Y("lo:Q", title="λ_max (natural log per step)"), y2="hi:Q", color=color)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888888", strokeDash=[2, 2]).encode(y="y:Q")
+    layers = [zero, bars, line]
+    if mean_field is not None:
+        mf = mean_field.assign(curve="mean-field theory (tanh, no input)")
+        mf = mf[np.isfinite(mf["lyapunov_max"])]
+        layers.append(alt.Chart(mf).mark_line(color="black", strokeDash=[7, 4], strokeWidth=2).encode(
+            x=_log_gain_x(), y="lyapunov_max:Q",
+            strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400))))
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> alt.FacetChart:
+    """Tiny gradient-norm curves, one per (axis value, gain), all on the same log axis (Distill's momentum grid)."""
+    return alt.Chart(curves).mark_line(strokeWidth=1.5, clip=True).encode(
+        x=alt.X("lag:Q", title="lag", axis=alt.Axis(tickCount=3, format="d")),
+        y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dh‖"), scale=alt.Scale(domain=[-12, 12])),
+        color=alt.Color("regime:N", scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values())),
+                        legend=alt.Legend(orient="bottom", title=None)),
+    ).properties(width=105, height=70).facet(
+        row=alt.Row("axis_value:N", title=axis_title, sort=order, header=alt.Header(labelAngle=0, labelAlign="left")),
+        column=alt.Column("gain_label:N", title="gain g", sort=alt.SortField("gain")),
+        spacing=6)
+
+
+def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
+    """Eigenvalues of W_hh for several initializers (``init, re, im, abs``), each beside the disc of radius ``gain``
+    that the circular law predicts for the normal initializer."""
+    theta = np.linspace(0, 2 * np.pi, 181)
+    inits = list(dict.fromkeys(eig["init"]))
+    ring = pd.concat([pd.DataFrame({"re": gain * np.cos(theta), "im": gain * np.sin(theta),
+                                    "order": np.arange(theta.size), "init": i, "kind": "ring"}) for i in inits])
+    data = pd.concat([eig.assign(kind="eig", order=0), ring], ignore_index=True)
+    reach = max(float(eig["abs"].max()) if len(eig) else 1.0, gain, 1.0) * 1.1
+    scale = alt.Scale(domain=[-reach, reach], nice=False)
+    base = alt.Chart(data).encode(x=alt.X("re:Q", scale=scale, title="Re λ"),
+                                  y=alt.Y("im:Q", scale=scale, title="Im λ"))
+    circle = base.transform_filter("datum.kind == 'ring'").mark_line(color="#d1495b", strokeDash=[5, 3]).encode(
+        order="order:Q")
+    dots = base.transform_filter("datum.kind == 'eig'").mark_circle(size=22, color="#1f4e9c", opacity=0.75)
+    return alt.layer(circle, dots).properties(width=240, height=240).facet(
+        column=alt.Column("init:N", title=None, sort=inits))
+
+
+def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
+    """Singular values (log scale) of W_hh and of dh_T/dh_0 for several initializers (``init, matrix, index,
+    log10_value``): orthogonal keeps them at one value, Gaussian spreads them."""
+    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
+        x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
+        color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["init:N", "matrix:N", "index:Q", alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
+    ).properties(height=HEIGHT)
+
+
+def lyapunov_spectrum_chart(df: pd.DataFrame) -> alt.Chart:
+    """The top Lyapunov exponents (``init, index, exponent``) per initializer."""
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("index:Q", title="exponent i", axis=T_AXIS),
+        y=alt.Y("exponent:Q", title="λ_i (per step)"),
+        color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
+        tooltip=["init:N", "index:Q", alt.Tooltip("exponent:Q", format=".4f")],
+    ).properties(height=HEIGHT)

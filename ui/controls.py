@@ -14,11 +14,13 @@ import streamlit as st
 
 from rnn_core import ACTIVATIONS, Config, parse_lenient
 from rnn_core.config import FIELDS, UI_MAX_WORK, check_work
+from rnn_core.phase import AXES, MAP_FIELDS, VIEWS, MapSettings, map_row
 from rnn_core.presets import PRESETS, PRESETS_BY_NAME
 
+from .map_view import AXIS_TITLES, MapView, SpectraView, build_map_view, build_spectra_view
 from .view import View, build_view
 
-EXTRA_PARAMS = ("hide",)  # URL parameters that are not configuration fields
+EXTRA_PARAMS = ("hide", *MAP_FIELDS)  # URL parameters that are not configuration fields
 VALUES = "config_values"  # session key of the canonical settings (survives hidden widgets and page switches)
 # The gain slider's stops: round numbers on a log scale, each activation's standard gain, every preset's gain. The
 # options must not change between reruns (that would reset the widget), so a gain from a link joins them once per
@@ -36,19 +38,95 @@ def cached_view(values: dict[str, Any]) -> View:
     return build_view(Config.from_dict(values))
 
 
-def _widget_key(name: str) -> str:
-    return f"w_{name}"
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cached_map_row(values: dict[str, Any], settings: dict[str, Any], value: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row of a regime map, cached: a map that shares rows with an earlier one reuses them."""
+    return map_row(Config.from_dict(values), MapSettings(**settings), value)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _cached_map(values: dict[str, Any], settings: dict[str, Any]) -> MapView:
+    return build_map_view(Config.from_dict(values), MapSettings(**settings),
+                          row=lambda v: cached_map_row(values, settings, v))
+
+
+def map_with_progress(config: Config, settings: MapSettings) -> MapView:
+    """The regime map, row by row behind a progress bar (outside the cached functions, which may not draw)."""
+    values, s = config.to_dict(), settings.to_dict()
+    rows = AXES[settings.axis]
+    bar = st.progress(0.0, text="Sweeping the map…")
+    for i, value in enumerate(rows):
+        cached_map_row(values, s, value)
+        bar.progress((i + 1) / len(rows), text=f"Swept {i + 1} of {len(rows)} rows")
+    bar.empty()
+    return _cached_map(values, s)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Comparing Gaussian and orthogonal W_hh…")
+def cached_spectra(values: dict[str, Any]) -> SpectraView:
+    return build_spectra_view(Config.from_dict(values))
+
+
+def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The regime map's own controls (in the sidebar, kept in the URL); returns its settings and controls to skip."""
+    _load_url_once()
+    values = dict(st.session_state["map_values"])
+    st.subheader("Map")
+    values["axis"] = st.selectbox("Second axis", list(AXES), format_func=AXIS_TITLES.get,
+                                  help="What varies down the map, beside the gain.", **_bind("map_values", "axis"))
+    values["view"] = st.radio("Colour by", list(VIEWS), horizontal=True, **_bind("map_values", "view"),
+                              format_func={"rate": "gradient rate", "lyapunov": "λ_max"}.get)
+    a, b = st.columns(2)
+    values["gain_min"] = a.number_input("Gain from", 0.001, 100.0, format="%g", **_bind("map_values", "gain_min"))
+    values["gain_max"] = b.number_input("Gain to", 0.001, 100.0, format="%g", **_bind("map_values", "gain_max"))
+    a, b = st.columns(2)
+    values["gain_points"] = a.number_input("Gains", 2, 80, step=1, **_bind("map_values", "gain_points"))
+    values["seeds"] = b.number_input("Seeds per cell", 1, 8, step=1, **_bind("map_values", "seeds"))
+    try:
+        settings = MapSettings(**values)
+    except ValueError as err:
+        st.error(f"{err}. Keeping the previous map settings.")
+        settings = MapSettings(**st.session_state["map_values"])
+    st.session_state["map_values"] = settings.to_dict()
+    skip = ("activation",) if settings.axis == "activation" else (settings.axis,) if settings.axis != "seq_len" \
+        else ("seq_len",)
+    return settings.to_dict(), skip
+
+
+WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_"}
+
+
+def _widget_key(name: str, store: str = VALUES) -> str:
+    return f"{WIDGET_PREFIX[store]}{name}"
+
+
+def _copy_back(store: str, name: str) -> None:
+    st.session_state[store][name] = st.session_state[_widget_key(name, store)]
+
+
+def _bind(store: str, name: str) -> dict[str, Any]:
+    """Keyword arguments that bind a widget to ``st.session_state[store][name]``, the canonical value.
+
+    The widget's own state is set from the canonical value before every creation and copied back by its callback:
+    Streamlit drops (or resets) a keyed widget's state when the page changes, the canonical store survives.
+    """
+    key = _widget_key(name, store)
+    st.session_state[key] = st.session_state[store][name]
+    return {"key": key, "on_change": _copy_back, "args": (store, name)}
 
 
 def _load_url_once() -> None:
-    """On a session's first run, take the settings from the URL (with warnings for what could not be used)."""
+    """On a session's first run, take every setting from the URL (warnings for what could not be used): the
+    configuration, the instructor's hidden controls and the regime map's settings."""
     if VALUES in st.session_state:
         return
     params = st.query_params.to_dict()
     config, warnings = parse_lenient(params, ui=True, ignore=EXTRA_PARAMS)
     hidden, hide_warnings = parse_hide(params.get("hide", ""))
+    map_settings, map_warnings = MapSettings.parse_lenient(params)
     st.session_state[VALUES] = config.to_dict()
-    st.session_state["url_warnings"] = warnings + hide_warnings
+    st.session_state["map_values"] = map_settings.to_dict()
+    st.session_state["url_warnings"] = warnings + hide_warnings + map_warnings
     st.session_state["hidden"] = hidden
     st.session_state["last_good"] = config.to_dict()
     st.session_state["gain_extra"] = config.gain
@@ -69,11 +147,7 @@ def apply_preset() -> None:
     preset = PRESETS_BY_NAME.get(st.session_state.get("preset") or "")
     if preset is None:
         return
-    values = preset.config.to_dict()
-    st.session_state[VALUES] = values
-    for name, value in values.items():
-        st.session_state[_widget_key(name)] = value
-    st.session_state["active_preset"] = preset.name
+    st.session_state[VALUES] = preset.config.to_dict()  # the widgets follow on this rerun (see _bind)
     st.session_state["preset"] = None
 
 
@@ -86,14 +160,11 @@ def _widget(name: str, values: dict[str, Any]) -> Any:
     """One sidebar widget for field ``name``, built from its declaration in :class:`Config`."""
     f = FIELDS[name]
     spec = f.metadata
-    key = _widget_key(name)
-    if key not in st.session_state:
-        st.session_state[key] = values[name]
-    common = {"label": spec["label"], "help": spec["help"], "key": key}
+    common = {"label": spec["label"], "help": spec["help"], **_bind(VALUES, name)}
     if spec["choices"] is not None:
         return st.selectbox(options=list(spec["choices"]), **common)
     if name == "gain":
-        options = sorted({*GAIN_GRID, st.session_state["gain_extra"]})
+        options = sorted({*GAIN_GRID, st.session_state["gain_extra"], values["gain"]})
         return st.select_slider(options=options, format_func=_format_gain, **common)
     if name == "text":
         return st.text_input(max_chars=spec["hi"], **common)
@@ -106,11 +177,14 @@ def _widget(name: str, values: dict[str, Any]) -> Any:
                            **common)
 
 
-def sidebar() -> Config:
-    """Draw the shared sidebar and return the current configuration (always a valid one)."""
+def sidebar(skip: tuple[str, ...] = ()) -> Config:
+    """Draw the shared sidebar and return the current configuration (always a valid one).
+
+    ``skip`` leaves out controls a page makes irrelevant (the regime map sweeps the gain itself); their values stay.
+    """
     _load_url_once()
     values = dict(st.session_state[VALUES])
-    hidden = st.session_state["hidden"]
+    hidden = st.session_state["hidden"] | frozenset(skip)
     with st.sidebar:
         st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
                      placeholder="Choose a preset…", help="Sets every control at once.")
@@ -128,9 +202,7 @@ def sidebar() -> Config:
                 values[name] = _widget(name, values)
                 if name == "gain":
                     st.caption("★ marks each activation's standard gain: tanh 5/3, relu √2, linear and sigmoid 1.")
-    config = _validated(values)
-    _sync_url(config)
-    return config
+    return _validated(values)
 
 
 def _irrelevant(name: str, values: dict[str, Any]) -> bool:
@@ -156,9 +228,9 @@ def _validated(values: dict[str, Any]) -> Config:
     return config
 
 
-def _sync_url(config: Config) -> None:
-    """Write every setting into the URL (only what changed, to keep the browser history quiet)."""
-    wanted = {k: str(v) for k, v in config.to_dict().items()}
+def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:
+    """Write every setting (and a page's own, ``extra``) into the URL; only when something changed."""
+    wanted = {k: str(v) for k, v in {**config.to_dict(), **(extra or {})}.items()}
     hidden = st.session_state["hidden"]
     if hidden:
         wanted["hide"] = ",".join(sorted(hidden)) if hidden != frozenset(FIELDS) else "all"

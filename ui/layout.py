@@ -7,13 +7,15 @@ first visit to a page's URL in a fresh server process, before any session has ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from rnn_core import Config
 
-from .controls import sidebar
+from .controls import sidebar, sync_url
 
 
 @dataclass(frozen=True)
@@ -25,17 +27,28 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/explorer.py", "Explorer", "📉", "explorer"),
+    PageSpec("pages/explorer.py", "Explorer", ":material/show_chart:", "explorer"),
+    PageSpec("pages/regime_map.py", "Regime map", ":material/grid_on:", "regime_map"),
 )
 
 
-def page_setup() -> Config:
-    """Configure the page, draw the navigation links and the shared sidebar; return the current configuration."""
+def page_setup(skip: tuple[str, ...] = (),
+               controls: Callable[[], tuple[dict[str, Any], tuple[str, ...]]] | None = None) -> Config:
+    """Configure the page, draw the navigation links and the shared sidebar; return the current configuration.
+
+    ``skip``: shared controls this page does not use. ``controls``: draws this page's own controls at the top of the
+    sidebar and returns their values (kept in the URL too) and more controls to skip.
+    """
     st.set_page_config(page_title="RNN Gradient Lab", page_icon="🌀", layout="wide",
                        menu_items={"About": "See why the gradients of a recurrent neural network vanish or explode."})
+    extra: dict[str, Any] | None = None
     with st.sidebar:
         st.markdown("### RNN Gradient Lab")
-        if len(PAGES) > 1:
-            for p in PAGES:
-                st.page_link(p.path, label=p.title, icon=p.icon)
-    return sidebar()
+        for p in PAGES:
+            st.page_link(p.path, label=p.title, icon=p.icon)
+        if controls is not None:
+            extra, more = controls()
+            skip = (*skip, *more)
+    config = sidebar(skip)
+    sync_url(config, extra)
+    return config

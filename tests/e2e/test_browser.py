@@ -130,3 +130,21 @@ def test_moving_the_gain_updates_the_verdict(server, browser, shots):
         page.screenshot(path=str(shots / "explorer_after_preset.png"), full_page=True)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("name, query", [
+    ("regime_map_default", ""),
+    ("regime_map_init_axis", "?axis=init&seeds=2&gain_points=24"),
+])
+def test_regime_map_renders_every_tab(server, browser, shots, name, query):
+    page = open_page(browser, f"{server}/regime_map{query}", shots / f"{name}.png", min_charts=1)
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        for i, tab in enumerate(page.get_by_role("tab").all()):
+            tab.click()
+            page.wait_for_timeout(1500)
+            assert page.locator("[data-testid=stException]").count() == 0
+            page.screenshot(path=str(shots / f"{name}_tab{i}.png"), full_page=True)
+        assert page.locator(".vega-embed").count() >= 6
+    finally:
+        page.close()

@@ -1,0 +1,75 @@
+"""Regime map: where the regimes are, over gain × activation / initializer / size / length, with theory beside."""
+
+import streamlit as st
+
+from rnn_core.phase import AXES, MAP_BUDGET, MapSettings, map_cost
+from ui import charts
+from ui.controls import cached_spectra, map_controls, map_with_progress, url_warnings
+from ui.layout import page_setup
+
+config = page_setup(skip=("gain",), controls=map_controls)
+settings = MapSettings(**st.session_state["map_values"])
+
+st.title("Regime map")
+st.caption("One configuration shows a curve; a map shows where the regimes are. Each cell is a network: its colour "
+           "is the measured per-step rate of the gradient (log10: blue vanishes, red explodes, white is stable), "
+           "averaged over seeds. Click a cell to open it in the Explorer.")
+url_warnings()
+
+cost = map_cost(config, settings)
+if cost > MAP_BUDGET:
+    st.error(f"This map would need {cost:.2g} floating-point operations, over the cap of {MAP_BUDGET:.2g}. Use fewer "
+             "gains or seeds, or a smaller sequence length, hidden size or batch in the sidebar.")
+    st.stop()
+
+view = map_with_progress(config, settings)
+
+tab_map, tab_lyap, tab_multiples, tab_spectra = st.tabs(
+    ["Rate map", "Lyapunov exponent", "Small multiples", "Spectrum: Gaussian vs orthogonal"])
+
+with tab_map:
+    column = "log10_rate" if settings.view == "rate" else "lyapunov_max"
+    st.altair_chart(charts.map_heatmap(view.cells, column, view.order, view.contour, view.theory, view.axis_title),
+                    width="stretch")
+    crossing = ", ".join(f"{a}: {g:.3g}" for a, g in zip(view.contour["axis_value"], view.contour["gain"],
+                                                          strict=True)) or "none within the gains swept"
+    st.caption(f"Black diamonds: where the measured rate crosses 1 ({crossing}). Black ticks: the gain where "
+               "γ·σ_max(W) = 1 for these very matrices — left of it vanishing is guaranteed (Pascanu et al. 2013). "
+               "Yellow ticks: ρ(W) = 1.  \nBetween the black tick and the diamond the bound allows growth, yet the "
+               "gradient still vanishes: the bound is sufficient, not necessary.")
+    st.download_button("Download the map (CSV, one row per network)", view.table.to_csv(index=False),
+                       "regime_map.csv", "text/csv")
+
+with tab_lyap:
+    st.altair_chart(charts.lyapunov_gain_chart(view.cells, view.mean_field, view.order, view.axis_title),
+                    width="stretch")
+    st.caption("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
+               "prediction for a large tanh network without input: ln g below g = 1, then "
+               "½·ln(g²·E[sech⁴(√Δ·z)]) with Δ = g²·E[tanh²(√Δ·z)].  \nWith an input, measured values lie below it: "
+               "a driven network is less chaotic.")
+    with st.expander("The math"):
+        st.latex(r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big],\qquad "
+                 r"\lambda_{\max} = \tfrac12 \ln\!\Big(g^2\,\mathbb{E}_z\big[\operatorname{sech}^4"
+                 r"(\sqrt{\Delta}\,z)\big]\Big),\quad z\sim\mathcal N(0,1)")
+
+with tab_multiples:
+    st.altair_chart(charts.small_multiples(view.multiples, view.order, view.axis_title), width="content")
+    st.caption("log10 ‖dL/dh‖ against the lag for a coarse grid (first seed), every panel on the same axis "
+               "(clipped at 1e±12): the change of regime is seen at a glance.")
+
+with tab_spectra:
+    spectra = cached_spectra(config.to_dict())
+    st.altair_chart(charts.spectra_comparison_chart(spectra.eigenvalues, config.gain), width="content")
+    a, b = st.columns(2)
+    with a:
+        st.altair_chart(charts.sv_comparison_chart(spectra.singular_values), width="stretch")
+    with b:
+        st.altair_chart(charts.lyapunov_spectrum_chart(spectra.lyapunov), width="stretch")
+    st.dataframe(spectra.summary, hide_index=True)
+    st.caption(f"At gain {config.gain:g}: the eigenvalues of a Gaussian W fill the disc of radius g (circular law); "
+               "an orthogonal W puts them all on the circle. Its singular values are all equal (dynamical isometry), "
+               "so no direction of the gradient is amplified or crushed more than another; a Gaussian W spreads "
+               "them over decades, and the product over T steps spreads them further.")
+
+st.caption(f"Map computed in {view.seconds:.2f} s ({len(view.table)} networks, axis {settings.axis} × "
+           f"{len(AXES[settings.axis])} values). Uses the sidebar's settings; the gain is swept.")
