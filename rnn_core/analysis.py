@@ -32,7 +32,7 @@ class Analysis:
     jacobians : JacobianNorms or None — ``log10 ||dh_T/dh_t||_2`` and singular values; None when over budget.
     jacobians_skipped : str or None — why ``jacobians`` is None.
     spectrum : Spectrum of ``W_hh``.
-    lyapunov : ndarray, shape (k,) — the top Lyapunov exponents (natural log per step).
+    lyapunov : ndarray, shape (k,) — the top Lyapunov exponents (natural log per step), descending.
     mean_abs_h, log10_norm_h, saturated : ndarray, shape (T+1,) — per step: mean |h| over units and batch,
         ``log10 ||h_t||`` (batch mean; -inf for h = 0) and the fraction of saturated units (NaN after overflow).
     diagnosis : Diagnosis.
@@ -102,7 +102,9 @@ def analyze(config: Config, params: Params | None = None, x: Array | None = None
     grad_last = backward(params, traj, "last")
     grad = grad_last if config.loss == "last" else backward(params, traj, config.loss)
     spec = spectrum(params.W_hh)
-    lyap = lyapunov_spectrum(params.W_hh, traj, k=lyapunov_k, seed=config.seed)[0]
+    columns = lyapunov_spectrum(params.W_hh, traj, k=lyapunov_k, seed=config.seed)[0]
+    # lambda_max is the first QR column's exponent (what a sweep computes alone); the spectrum is shown sorted.
+    lyap = -np.sort(-columns)
     N, T = config.hidden_size, config.seq_len
     jac, skipped = None, None
     if jacobians and N**3 * T <= JACOBIAN_BUDGET:
@@ -125,7 +127,7 @@ def analyze(config: Config, params: Params | None = None, x: Array | None = None
         by_lag = grad_last.log10_norm.mean(axis=-1)[Tv::-1]
     diag = diagnose(by_lag, gamma=get_activation(config.activation).gamma,
                     sigma_max=float(spec.sigma_max), spectral_radius=float(spec.spectral_radius),
-                    lyapunov_max=float(lyap[0]), overflow_step=overflow if overflow > 0 else None, loss_step=Tv,
+                    lyapunov_max=float(columns[0]), overflow_step=overflow if overflow > 0 else None, loss_step=Tv,
                     mean_dact=float(dact.mean()) if dact.size else 1.0, activation=config.activation)
     return Analysis(config, params, x, traj, grad, grad_last, step_contributions(grad, traj), jac, skipped, spec,
                     lyap, mean_abs_h, log10_norm_h, saturated, diag)

@@ -181,7 +181,8 @@ def theory_lines(table: pd.DataFrame, settings: MapSettings, base: Config) -> pd
         gamma = get_activation(act).gamma
         unit_sigma = (grp["sigma_max"] / grp["gain"]).groupby(grp["seed"]).first()
         unit_rho = (grp["spectral_radius"] / grp["gain"]).groupby(grp["seed"]).first()
-        out.append({"axis_value": value, "line": "γ·σ_max = 1 (Pascanu)", "gain": float(np.mean(1 / (gamma * unit_sigma)))})
+        pascanu_gain = float(np.mean(1 / (gamma * unit_sigma)))
+        out.append({"axis_value": value, "line": "γ·σ_max = 1 (Pascanu)", "gain": pascanu_gain})
         out.append({"axis_value": value, "line": "ρ(W) = 1", "gain": float(np.mean(1 / unit_rho))})
     return pd.DataFrame(out, columns=["axis_value", "line", "gain"])
 

@@ -13,6 +13,7 @@ class Preset:
 
     Attributes
     ----------
+    slug : str — the preset's name in links (``?preset=edge-of-chaos``).
     name : str — shown in the preset menu.
     blurb : str — one line on what to look for.
     config : Config — every setting (a preset sets them all, so nothing lingers from before).
@@ -20,6 +21,7 @@ class Preset:
         the core to it.
     """
 
+    slug: str
     name: str
     blurb: str
     config: Config
@@ -27,33 +29,34 @@ class Preset:
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("Vanishing: tanh, small gain",
+    Preset("vanishing", "Vanishing: tanh, small gain",
            "γ·σ_max < 1: the Pascanu bound forces the gradient to shrink at every step.",
            Config(activation="tanh", init="normal", gain=0.5, input_kind="noise", seq_len=100), "vanishing"),
-    Preset("Exploding: linear, gain above 1",
+    Preset("exploding-linear", "Exploding: linear, gain above 1",
            "No nonlinearity to tame it: the gradient grows like g^(T−t).",
            Config(activation="linear", init="normal", gain=1.3, input_kind="noise", seq_len=100), "exploding"),
-    Preset("Exploding: relu, gain above 1",
+    Preset("exploding-relu", "Exploding: relu, gain above 1",
            "ReLU passes the growth through on its active units.",
            Config(activation="relu", init="normal", gain=2.5, input_kind="noise", seq_len=100), "exploding"),
-    Preset("Edge of chaos: tanh, gain 1",
+    Preset("edge-of-chaos", "Edge of chaos: tanh, gain 1",
            "Near the origin tanh is linear and W has spectral radius ≈ 1: the gradient neither dies nor blows up.",
            Config(activation="tanh", init="normal", gain=1.0, input_kind="zeros", seq_len=100), "stable"),
-    Preset("Saturation: tanh, large gain — the states saturate and the gradient dies",
+    Preset("saturation", "Saturation: tanh, large gain — the states saturate and the gradient dies",
            "σ_max is large, yet act' ≈ 0 on saturated units: strong inputs push tanh to ±1 and the gradient vanishes.",
            Config(activation="tanh", init="normal", gain=3.0, input_kind="noise", input_scale=10.0,
                   input_size=64, seq_len=100), "vanishing"),
-    Preset("Orthogonal rescue",
+    Preset("orthogonal", "Orthogonal rescue",
            "An orthogonal W keeps every singular value at 1: in the linear regime the gradient keeps its norm.",
            Config(activation="tanh", init="orthogonal", gain=1.0, input_kind="zeros", seq_len=200), "stable"),
-    Preset("IRNN: relu + identity",
+    Preset("irnn", "IRNN: relu + identity",
            "Le et al. 2015: W = I with ReLU copies the state forward, so the gradient survives long sequences.",
            Config(activation="relu", init="identity", gain=1.0, input_kind="noise", input_scale=0.1,
                   bias_scale=0.0, seq_len=200), "stable"),
-    Preset("The article's example: 'hello'",
+    Preset("hello", "The article's example: 'hello'",
            "h, e, l, l in, one-hot: a 4-step RNN like the article's, predicting the next letter.",
            Config(activation="tanh", init="normal", gain=1.0, input_kind="text", text="hello", seq_len=4,
                   hidden_size=3), "vanishing"),
 )
 
 PRESETS_BY_NAME: dict[str, Preset] = {p.name: p for p in PRESETS}
+PRESETS_BY_SLUG: dict[str, Preset] = {p.slug: p for p in PRESETS}

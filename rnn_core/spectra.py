@@ -58,7 +58,19 @@ def spectrum(W_hh: Array) -> Spectrum:
     return Spectrum(np.linalg.eigvals(W_hh), np.linalg.svd(W_hh, compute_uv=False))
 
 
-def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: int = 0, groups: int = 1) -> Array:
+def initial_frame(N: int, k: int, seed: int) -> Array:
+    """The orthonormal starting frame (N, k) of the QR method. Its first column does not depend on ``k``.
+
+    So the first exponent (lambda_max) is the same whether 1 or 8 exponents are computed: a sweep computes one,
+    ``analyze`` eight, and a sweep row equals the configuration run alone.
+    """
+    a = np.random.default_rng(seed).normal(size=(k, N)).T  # column j = draws j*N .. (j+1)*N - 1
+    q, r = np.linalg.qr(a)
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)  # q[:, 0] = a[:, 0] / ||a[:, 0]||, not its negative
+
+
+def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: int = 0, groups: int = 1,
+                      start: Array | None = None) -> Array:
     """The top ``k`` finite-time Lyapunov exponents along the trajectory of each network's first sequence (QR method).
 
     ``Q_t R_t = J_t Q_{t-1}`` (every ``REORTHONORMALIZE`` steps) with ``J_t = diag(act'(a_t)) g W_hh``;
@@ -66,10 +78,13 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     networks (leading dimensions of ``W_hh``, and ``groups`` networks sharing one matrix with row gains ``g``, see
     :func:`~rnn_core.rnn.forward`) are done at once.
 
+    ``start`` (shape (..., N, k)) gives each stack its own starting frame; by default ``initial_frame(N, k, seed)``.
+
     Returns
     -------
-    ndarray, shape (..., groups, k): descending; -inf where the product is exactly singular (e.g. every ReLU dead);
-    NaN where no step is valid.
+    ndarray, shape (..., groups, k), in the order of the QR columns: the first is the estimate of lambda_max (its
+    column follows the most expanding direction), the others descend at large T. -inf where the product is exactly
+    singular (e.g. every ReLU dead); NaN where no step is valid.
     """
     N = W_hh.shape[-1]
     k = min(k, N)
@@ -79,8 +94,8 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     d = np.moveaxis(traj.dact[..., first, :], -1, -2)[..., None]  # (T+1, ..., N, M, 1)
     gain = 1.0 if traj.row_gain is None else traj.row_gain[..., None, first, None]  # (..., 1, M, 1)
     valid = traj.valid_T[..., first]  # (..., M)
-    q0 = np.linalg.qr(np.random.default_rng(seed).normal(size=(N, k)))[0]
-    Q = np.broadcast_to(q0[:, None, :], (*lead, N, groups, k)).copy()  # (..., N, M, k): one frame per network
+    q0 = initial_frame(N, k, seed) if start is None else start
+    Q = np.broadcast_to(q0[..., :, None, :], (*lead, N, groups, k)).copy()  # (..., N, M, k): one frame a network
     total = np.zeros((*lead, groups, k))
     T = int(valid.max(initial=0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,9 +106,7 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
             if t % REORTHONORMALIZE == 0 or t == T:
                 Q, r = _qr(Q)
                 total += np.log(r)
-        exps = total / np.where(valid > 0, valid, np.nan)[..., None]
-    # QR leaves the diagonal in no particular order once directions collapse; the exponents are a set.
-    return -np.sort(-exps, axis=-1)
+        return total / np.where(valid > 0, valid, np.nan)[..., None]
 
 
 def _qr(Q: Array) -> tuple[Array, Array]:

@@ -12,8 +12,8 @@ from .activations import get_activation
 from .bptt import backward
 from .config import Config
 from .diagnosis import HORIZON_DECADES, classify, fit_rate, memory_horizon
-from .rnn import Params, Trajectory, forward, init_inputs, init_params
-from .spectra import LYAPUNOV_K, lyapunov_spectrum, spectrum
+from .rnn import Params, forward, init_inputs, init_params
+from .spectra import initial_frame, lyapunov_spectrum, spectrum
 
 Array = np.ndarray
 
@@ -61,10 +61,10 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
     for i, act in enumerate(activations):
         traj = forward(stacked, x, act, row_gain=row_gain, groups=G)
         grad = backward(stacked, traj, "last")
-        # (S, G). The finite-time lambda_1 depends on the starting frame, so each seed runs with the k and seed that
-        # analyze() uses: a row then equals that configuration run alone.
-        lyap = (np.stack([lyapunov_spectrum(stacked.W_hh[si], _one_seed(traj, si), k=LYAPUNOV_K, seed=s,
-                                            groups=G)[..., 0] for si, s in enumerate(seeds)]) if lyapunov
+        # (S, G). One exponent from each seed's own starting vector, the first column of analyze()'s frame: a row
+        # then equals that configuration run alone.
+        start = np.stack([initial_frame(base.hidden_size, 1, s) for s in seeds])  # (S, N, 1)
+        lyap = (lyapunov_spectrum(stacked.W_hh, traj, k=1, groups=G, start=start)[..., 0] if lyapunov
                 else np.full((len(seeds), G), np.nan))
         with np.errstate(invalid="ignore"):
             curves_g = grad.log10_norm.reshape(-1, len(seeds), G, B).mean(axis=-1)  # (T+1, S, G)
@@ -96,8 +96,3 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
         return table, pd.concat(curve_frames, ignore_index=True)
     return table
 
-
-def _one_seed(traj: Trajectory, si: int) -> Trajectory:
-    """The part of a stacked trajectory (T+1, S, G*B, N) that belongs to seed index ``si``."""
-    return Trajectory(traj.h[:, si], traj.a[:, si], traj.dact[:, si], traj.valid_T[si],
-                      None if traj.row_gain is None else traj.row_gain[si])

@@ -284,3 +284,57 @@ def lyapunov_spectrum_chart(df: pd.DataFrame) -> alt.Chart:
         color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
         tooltip=["init:N", "index:Q", alt.Tooltip("exponent:Q", format=".4f")],
     ).properties(height=HEIGHT)
+
+
+def letters_heatmap(df: pd.DataFrame, letters: str) -> alt.Chart:
+    """Hidden states of a short text, one column per letter read (``df`` is states_frame; t = 1..len)."""
+    data = df[df["t"] >= 1].assign(letter=lambda d: [f"t={t}: {letters[(t - 1) % len(letters)]}" for t in d["t"]])
+    order = list(dict.fromkeys(data.sort_values("t")["letter"]))
+    return alt.Chart(data).mark_rect(stroke="white", strokeWidth=1).encode(
+        x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("unit:O", title="hidden unit"),
+        color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
+        tooltip=["letter:O", "unit:O", alt.Tooltip("h:Q", format=".4f")],
+    ).properties(height=alt.Step(26), width=alt.Step(70))
+
+
+def letters_lines(df: pd.DataFrame, letters: str, units: list[int]) -> alt.Chart:
+    """A few hidden units along a short text (``df`` is states_frame)."""
+    data = df[df["unit"].isin(units)].assign(
+        letter=lambda d: ["start" if t == 0 else f"{t}: {letters[(t - 1) % len(letters)]}" for t in d["t"]])
+    order = list(dict.fromkeys(data.sort_values("t")["letter"]))
+    return alt.Chart(data).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("h:Q", title="h_t", scale=alt.Scale(domain=[-1, 1])),
+        color=alt.Color("unit:N", title="unit"),
+        tooltip=["letter:O", "unit:N", alt.Tooltip("h:Q", format=".4f")],
+    ).properties(height=220)
+
+
+def clipping_chart(log10_before: float, threshold: float = 1.0) -> alt.Chart:
+    """The norm of dL/dW_hh before and after clipping to ``threshold`` (log axis)."""
+    after = min(log10_before, math.log10(threshold))
+    df = pd.DataFrame({"when": ["before clipping", "after clipping"], "log10_norm": [log10_before, after]})
+    low = math.floor(min(0.0, after, log10_before)) - 1
+    return alt.Chart(df.assign(base=low)).mark_bar(width=50).encode(
+        x=alt.X("when:N", title=None, sort=["before clipping", "after clipping"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dW_hh‖ (log scale)")),
+        y2="base:Q",
+        color=alt.Color("when:N", legend=None, scale=alt.Scale(range=["#c8553d", "#4a9c5d"])),
+        tooltip=["when:N", alt.Tooltip("log10_norm:Q", title="log10 norm", format=".3f")],
+    ).properties(height=240)
+
+
+def unfolded_dot(letters: str) -> str:
+    """Graphviz source of the RNN unfolded over ``letters``: x_t -> h_t -> h_(t+1), one column per step."""
+    lines = ["digraph G {", "rankdir=LR; nodesep=0.35; ranksep=0.5;",
+             'node [shape=circle, fontname="Helvetica", fontsize=12, width=0.6, fixedsize=true];',
+             'h0 [label="h₀", style=dashed];']
+    for t, ch in enumerate(letters, start=1):
+        lines.append(f'x{t} [label="{ch}", shape=box, style=filled, fillcolor="#e8eef8"];')
+        lines.append(f'h{t} [label="h{t}", style=filled, fillcolor="#fbe3dd"];')
+        lines.append(f'x{t} -> h{t} [label="W_xh", fontsize=9];')
+        lines.append(f'h{t - 1} -> h{t} [label="W_hh", fontsize=9, color="#c8553d"];')
+        lines.append(f"{{rank=same; x{t}; h{t};}}")
+    lines.append("}")
+    return "\n".join(lines)

@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from rnn_core import ACTIVATIONS, Config, parse_lenient
 from rnn_core.config import FIELDS, UI_MAX_WORK, check_work
 from rnn_core.phase import AXES, MAP_FIELDS, VIEWS, MapSettings, map_row
-from rnn_core.presets import PRESETS, PRESETS_BY_NAME
+from rnn_core.presets import PRESETS, PRESETS_BY_NAME, PRESETS_BY_SLUG
 
 from .map_view import AXIS_TITLES, MapView, SpectraView, build_map_view, build_spectra_view
+from .text import LANGUAGES, TEXTS
 from .view import View, build_view
 
-EXTRA_PARAMS = ("hide", *MAP_FIELDS)  # URL parameters that are not configuration fields
+# URL parameters that are not configuration fields: the instructor's hidden controls, a one-shot preset, the tour's
+# language, and the regime map's settings.
+EXTRA_PARAMS = ("hide", "preset", "lang", *MAP_FIELDS)
 VALUES = "config_values"  # session key of the canonical settings (survives hidden widgets and page switches)
 # The gain slider's stops: round numbers on a log scale, each activation's standard gain, every preset's gain. The
 # options must not change between reruns (that would reset the widget), so a gain from a link joins them once per
@@ -39,7 +43,8 @@ def cached_view(values: dict[str, Any]) -> View:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_map_row(values: dict[str, Any], settings: dict[str, Any], value: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
+                   value: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row of a regime map, cached: a map that shares rows with an earlier one reuses them."""
     return map_row(Config.from_dict(values), MapSettings(**settings), value)
 
@@ -65,6 +70,15 @@ def map_with_progress(config: Config, settings: MapSettings) -> MapView:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Comparing Gaussian and orthogonal W_hh…")
 def cached_spectra(values: dict[str, Any]) -> SpectraView:
     return build_spectra_view(Config.from_dict(values))
+
+
+def language_control() -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The tour's language switch (kept in the URL as ``lang``); puts the chosen texts in ``tour_text``."""
+    _load_url_once()
+    st.segmented_control(TEXTS["en"]["language"] + " / " + TEXTS["da"]["language"], list(LANGUAGES),
+                         format_func=LANGUAGES.get, required=True, **_bind("prefs", "lang"))
+    st.session_state["tour_text"] = TEXTS[st.session_state["prefs"]["lang"]]
+    return {}, ()
 
 
 def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -93,7 +107,7 @@ def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
     return settings.to_dict(), skip
 
 
-WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_"}
+WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_", "prefs": "p_"}
 
 
 def _widget_key(name: str, store: str = VALUES) -> str:
@@ -124,6 +138,10 @@ def _load_url_once() -> None:
     config, warnings = parse_lenient(params, ui=True, ignore=EXTRA_PARAMS)
     hidden, hide_warnings = parse_hide(params.get("hide", ""))
     map_settings, map_warnings = MapSettings.parse_lenient(params)
+    lang = params.get("lang", "en")
+    st.session_state["prefs"] = {"lang": lang if lang in LANGUAGES else "en"}
+    if lang not in LANGUAGES:
+        map_warnings.append(f"Ignored lang={lang[:20]!r}: one of {', '.join(LANGUAGES)}.")
     st.session_state[VALUES] = config.to_dict()
     st.session_state["map_values"] = map_settings.to_dict()
     st.session_state["url_warnings"] = warnings + hide_warnings + map_warnings
@@ -183,6 +201,7 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
     ``skip`` leaves out controls a page makes irrelevant (the regime map sweeps the gain itself); their values stay.
     """
     _load_url_once()
+    _preset_from_link()
     values = dict(st.session_state[VALUES])
     hidden = st.session_state["hidden"] | frozenset(skip)
     with st.sidebar:
@@ -203,6 +222,20 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
                 if name == "gain":
                     st.caption("★ marks each activation's standard gain: tanh 5/3, relu √2, linear and sigmoid 1.")
     return _validated(values)
+
+
+def _preset_from_link() -> None:
+    """``?preset=slug`` (a tour step's link, a lesson) sets every control once; the URL then shows the settings."""
+    slug = st.query_params.get("preset")
+    if not slug:
+        return
+    preset = PRESETS_BY_SLUG.get(slug)
+    if preset is None:
+        st.session_state["url_warnings"] = [*st.session_state.get("url_warnings", []),
+                                            f"Ignored unknown preset {slug[:40]!r}."]
+    else:
+        st.session_state[VALUES] = preset.config.to_dict()
+    del st.query_params["preset"]
 
 
 def _irrelevant(name: str, values: dict[str, Any]) -> bool:
@@ -231,6 +264,9 @@ def _validated(values: dict[str, Any]) -> Config:
 def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:
     """Write every setting (and a page's own, ``extra``) into the URL; only when something changed."""
     wanted = {k: str(v) for k, v in {**config.to_dict(), **(extra or {})}.items()}
+    lang = st.session_state.get("prefs", {}).get("lang", "en")
+    if lang != "en":  # English is the default: links stay short
+        wanted["lang"] = lang
     hidden = st.session_state["hidden"]
     if hidden:
         wanted["hide"] = ",".join(sorted(hidden)) if hidden != frozenset(FIELDS) else "all"

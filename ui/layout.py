@@ -29,6 +29,7 @@ class PageSpec:
 PAGES = (
     PageSpec("pages/explorer.py", "Explorer", ":material/show_chart:", "explorer"),
     PageSpec("pages/regime_map.py", "Regime map", ":material/grid_on:", "regime_map"),
+    PageSpec("pages/tour.py", "Guided tour", ":material/school:", "tour"),
 )
 
 

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rnn_core import Config, analyze
-from rnn_core.phase import (AXES, MapSettings, cell_summary, crossings, mean_field_frame, regime_map,
-                            theory_lines)
+from rnn_core.phase import AXES, MapSettings, cell_summary, crossings, mean_field_frame, regime_map, theory_lines
 from rnn_core.tidy import lyapunov_frame, singular_value_frame, spectrum_frame
 
 AXIS_TITLES = {"activation": "activation", "init": "W_hh initializer", "hidden_size": "hidden size N",

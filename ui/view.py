@@ -37,6 +37,7 @@ class View:
     captions: dict[str, str]
     gamma: float
     jacobians_skipped: str | None
+    log10_grad_W_hh: float  # log10 ||dL/dW_hh||_F, exact beyond float64 (what clipping would rescale)
     seconds: float
 
 
@@ -54,6 +55,9 @@ def build_view(config: Config) -> View:
     start = time.perf_counter()
     result = analyze(config)
     grad = gradient_frame(result)
+    pg = result.param_grads()
+    with np.errstate(divide="ignore"):
+        log10_dW = pg.log10_scale + float(np.log10(np.linalg.norm(pg.W_hh)))
     return View(
         config=config,
         diagnosis=result.diagnosis,
@@ -68,5 +72,6 @@ def build_view(config: Config) -> View:
                   "spectrum": spectrum_caption(result), "contributions": contributions_caption(result)},
         gamma=get_activation(config.activation).gamma,
         jacobians_skipped=result.jacobians_skipped,
+        log10_grad_W_hh=log10_dW,
         seconds=time.perf_counter() - start,
     )

@@ -1,0 +1,64 @@
+"""The guided tour in English."""
+
+TEXT = {
+    "title": "Guided tour: from an MLP to vanishing gradients",
+    "intro": "This tour follows the article the lab grew from, step by step. Every figure is computed live by the "
+             "same engine as the Explorer; each step has a link that opens the Explorer with the matching settings.",
+    "language": "Language",
+    "open": "Open in the Explorer",
+    "steps": [
+        {
+            "title": "1. An MLP reads a sequence word by word",
+            "body": "Feed the letters h, e, l, l one at a time to an ordinary network (an MLP): "
+                    "h_t = tanh(W_xh·x_t + b). It has no memory. The two l's are the same input, so they give "
+                    "exactly the same hidden state — the network cannot tell the first l from the second.",
+            "caption": "Hidden states for 'hell' with W_hh = 0: the columns for the two l's are identical.",
+        },
+        {
+            "title": "2. Sharing weights across time gives a recurrent neuron",
+            "body": "Now let each step also see the previous state, with the same weights at every step: "
+                    "h_t = tanh(W_hh·h_(t−1) + W_xh·x_t + b). The state carries the past, and the two l's now "
+                    "differ: the second one knows it comes after another l.",
+            "caption": "The same letters with W_hh drawn at gain 1: the two l columns are no longer equal.",
+        },
+        {
+            "title": "3. Unfolding it in time",
+            "body": "Drawn step by step, the recurrent network is a deep feed-forward network with one layer per "
+                    "time step — and the same weights W_hh in every layer. Training it is backpropagation through "
+                    "this unfolded network: backpropagation through time.",
+            "caption": "The network unfolded over the four steps of 'hell'.",
+        },
+        {
+            "title": "4. The example: h, e, l, l → predict the next letter",
+            "body": "Each letter is one-hot encoded over the vocabulary {e, h, l, o}. The hidden state is updated "
+                    "by h_t = tanh(W_hh·h_(t−1) + b + W_xh·x_t); a readout of h_t would predict e, l, l, o.",
+            "caption": "Three hidden units along the four steps.",
+        },
+        {
+            "title": "5. Backpropagation through time is a product of Jacobians",
+            "body": "The gradient of the loss at the last step with respect to an early state is "
+                    "dL/dh_t = J_(t+1)ᵀ···J_Tᵀ·dL/dh_T, with J_s = diag(tanh'(a_s))·W_hh. One factor per step back: "
+                    "the norm of this product decides how much an early step can learn.",
+            "caption": "The gradient norm at each step of the example, with the Pascanu bound (dashed).",
+        },
+        {
+            "title": "6. Vanishing and exploding",
+            "body": "If the factors are smaller than 1, the product shrinks exponentially: the gradient vanishes and "
+                    "early steps learn nothing. If they are larger than 1, it grows exponentially and explodes. "
+                    "Pascanu, Mikolov & Bengio (2013): γ·σ_max(W_hh) < 1 guarantees vanishing.",
+            "caption": "Left: tanh with gain 0.5 (vanishing). Right: linear with gain 1.3 (exploding).",
+        },
+        {
+            "title": "7. The cures",
+            "body": "**Orthogonal initialization** keeps every singular value of W_hh at 1, so in the linear regime "
+                    "the gradient keeps its norm (left). **Gating** (LSTM, GRU) adds a path along which the state is "
+                    "copied with a factor near 1 instead of multiplied by W_hh — not simulated in this lab, which "
+                    "studies the plain RNN. **Gradient clipping** rescales an exploding gradient to a maximum norm "
+                    "before the update (right): it stops the blow-up but does not restore what vanished.",
+            "caption": "Left: orthogonal W_hh keeps the gradient's norm. Right: the norm of dL/dW_hh in the exploding "
+                       "example, before and after clipping to norm 1.",
+            "before": "before clipping",
+            "after": "after clipping at 1",
+        },
+    ],
+}
