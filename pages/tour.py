@@ -63,7 +63,7 @@ left, right = st.columns(2)
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
-        st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag"), width="stretch")
+        st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1), width="stretch")
         st.caption(view.diagnosis.sentence)
         explorer_link(slug)
 st.caption(s["caption"])
@@ -72,10 +72,10 @@ s = step(6)
 left, right = st.columns(2)
 with left:
     view = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
-    st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag"), width="stretch")
+    st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1), width="stretch")
     explorer_link("orthogonal")
 with right:
     view = cached_view(PRESETS_BY_SLUG["exploding-linear"].config.to_dict())
-    st.altair_chart(charts.clipping_chart(view.log10_grad_W_hh), width="stretch")
+    st.altair_chart(charts.clipping_chart(view.log10_grad_W_hh, labels=(s["before"], s["after"])), width="stretch")
     explorer_link("exploding-linear")
 st.caption(s["caption"])

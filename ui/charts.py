@@ -40,7 +40,7 @@ def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
     return alt.Axis(title=title, labelExpr=POW10_LABEL, **({"tickMinStep": 1} if decades else {}))
 
 
-def gradient_chart(df: pd.DataFrame, x: str = "t") -> alt.Chart:
+def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> alt.Chart:
     """The gradient norm ``||dL/dh_t||`` with the Jacobian-product norm and the two theory lines.
 
     ``df`` is :func:`rnn_core.tidy.gradient_frame`. ``x`` is ``'t'`` or ``'lag'``. The y range fits the measured
@@ -55,7 +55,7 @@ def gradient_chart(df: pd.DataFrame, x: str = "t") -> alt.Chart:
     x_title = "time step t" if x == "t" else "lag T − t (steps back from the loss)"
     color = alt.Color("label:N", title=None, sort=[QUANTITIES[q] for q in names],
                       scale=alt.Scale(domain=[QUANTITIES[q] for q in names], range=[COLORS[q] for q in names]),
-                      legend=alt.Legend(orient="bottom", columns=2, labelLimit=320))
+                      legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=320))
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_value:Q", scale=alt.Scale(domain=domain), axis=_pow10_axis("norm (log scale)")),
@@ -63,11 +63,13 @@ def gradient_chart(df: pd.DataFrame, x: str = "t") -> alt.Chart:
         tooltip=[alt.Tooltip("label:N", title="curve"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
     )
-    lines = base.transform_filter(alt.FieldOneOfPredicate("quantity", ["grad_norm", "jacobian_norm"])).mark_line(
-        strokeWidth=2.5, clip=True)
+    # the measured gradient is drawn last, so that it stays visible where the Jacobian norm coincides with it
+    jacobian = base.transform_filter(alt.datum.quantity == "jacobian_norm").mark_line(strokeWidth=4, opacity=0.55,
+                                                                                     clip=True)
+    measured = base.transform_filter(alt.datum.quantity == "grad_norm").mark_line(strokeWidth=2.2, clip=True)
     theory_lines = base.transform_filter(alt.FieldOneOfPredicate("quantity", ["pascanu_bound", "lyapunov"])
                                          ).mark_line(strokeWidth=1.8, strokeDash=[6, 4], clip=True)
-    return (theory_lines + lines).properties(height=HEIGHT).interactive(bind_y=False)
+    return alt.layer(theory_lines, jacobian, measured).properties(height=HEIGHT).interactive(bind_y=False)
 
 
 def heatmap_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
@@ -311,16 +313,17 @@ def letters_lines(df: pd.DataFrame, letters: str, units: list[int]) -> alt.Chart
     ).properties(height=220)
 
 
-def clipping_chart(log10_before: float, threshold: float = 1.0) -> alt.Chart:
-    """The norm of dL/dW_hh before and after clipping to ``threshold`` (log axis)."""
+def clipping_chart(log10_before: float, threshold: float = 1.0,
+                   labels: tuple[str, str] = ("before clipping", "after clipping")) -> alt.Chart:
+    """The norm of dL/dW_hh before and after clipping to ``threshold`` (log axis); ``labels`` name the two bars."""
     after = min(log10_before, math.log10(threshold))
-    df = pd.DataFrame({"when": ["before clipping", "after clipping"], "log10_norm": [log10_before, after]})
+    df = pd.DataFrame({"when": list(labels), "log10_norm": [log10_before, after]})
     low = math.floor(min(0.0, after, log10_before)) - 1
     return alt.Chart(df.assign(base=low)).mark_bar(width=50).encode(
-        x=alt.X("when:N", title=None, sort=["before clipping", "after clipping"], axis=alt.Axis(labelAngle=0)),
+        x=alt.X("when:N", title=None, sort=list(labels), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dW_hh‖ (log scale)")),
         y2="base:Q",
-        color=alt.Color("when:N", legend=None, scale=alt.Scale(range=["#c8553d", "#4a9c5d"])),
+        color=alt.Color("when:N", legend=None, scale=alt.Scale(domain=list(labels), range=["#c8553d", "#4a9c5d"])),
         tooltip=["when:N", alt.Tooltip("log10_norm:Q", title="log10 norm", format=".3f")],
     ).properties(height=240)
 

@@ -148,3 +148,32 @@ def test_regime_map_renders_every_tab(server, browser, shots, name, query):
         assert page.locator(".vega-embed").count() >= 6
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("name, query, title", [("tour_en", "", "Guided tour"), ("tour_da", "?lang=da", "Guidet tur")])
+def test_tour_renders_in_both_languages(server, browser, shots, name, query, title):
+    page = open_page(browser, f"{server}/tour{query}", shots / f"{name}.png", min_charts=8)
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert title in page.locator("h1").first.inner_text()
+        page.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)  # the unfolded network
+        links = page.locator("[data-testid=stPageLink] a").all()
+        assert any("preset=" in (a.get_attribute("href") or "") for a in links)
+    finally:
+        page.close()
+
+
+def test_navigation_keeps_the_settings(server, browser, shots):
+    page = open_page(browser, f"{server}/explorer?activation=relu&gain=2.5", shots / "nav_explorer.png",
+                     min_charts=6)
+    try:
+        page.locator("[data-testid=stSidebar] a", has_text="Regime map").click()
+        page.wait_for_function("location.pathname.endsWith('/regime_map')", timeout=30_000)
+        page.wait_for_selector(CHART, timeout=120_000)
+        assert "seq_len=100" in page.url and "axis=activation" in page.url
+        page.locator("[data-testid=stSidebar] a", has_text="Explorer").click()
+        page.wait_for_function("location.pathname.endsWith('/explorer')", timeout=30_000)
+        page.wait_for_function("location.search.includes('gain=2.5')", timeout=30_000)
+        assert "activation=relu" in page.url
+    finally:
+        page.close()
