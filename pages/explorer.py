@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.controls import cached_view, config_json, url_warnings
+from ui.controls import cached_view, config_json, draw, url_warnings
 from ui.layout import page_setup
 from ui.view import thin
 
@@ -12,6 +12,7 @@ REGIME_BADGE = {"vanishing": ("blue", "↘"), "stable": ("green", "→"), "explo
 config = page_setup()
 view = cached_view(config.to_dict())
 d = view.diagnosis
+key = tuple(config.to_dict().items())  # what every chart below depends on
 
 st.title("Why do RNN gradients vanish or explode?")
 st.caption("The RNN reads the sequence step by step, h_t = act(W_hh·h_(t−1) + W_xh·x_t + b). Backpropagation "
@@ -44,8 +45,8 @@ st.info(d.sentence)
 st.subheader("Gradient norm across time")
 x_axis = st.radio("Horizontal axis", ["time step t", "lag T − t"], horizontal=True, key="x_axis",
                   label_visibility="collapsed")
-st.altair_chart(charts.gradient_chart(view.gradient_thin, "t" if x_axis == "time step t" else "lag"),
-                width="stretch")
+x = "t" if x_axis == "time step t" else "lag"
+draw(("gradient", x, key), lambda: charts.gradient_chart(view.gradient_thin, x))
 st.caption(view.captions["gradient"])
 if view.jacobians_skipped:
     st.caption(view.jacobians_skipped)
@@ -57,41 +58,42 @@ with st.expander("The math"):
     st.markdown("Pascanu, Mikolov & Bengio (2013): γ·σ_max < 1 is sufficient for vanishing; γ·σ_max > 1 is "
                 "necessary for exploding. The norms are computed in the log domain (mantissa × 10^scale), so "
                 "values like 1e-3000 are exact and drawn faithfully.")
-st.download_button("Download the curves (CSV)", view.gradient.to_csv(index=False), "gradient_norms.csv",
-                   "text/csv")
+st.download_button("Download the curves (CSV)", lambda: view.gradient.to_csv(index=False),
+                   "gradient_norms.csv", "text/csv")
 
 # 2. Hidden states
 st.subheader("Hidden states")
 a, b = st.columns([3, 2])
 with a:
-    st.altair_chart(charts.heatmap_chart(view.states, config.activation), width="stretch")
+    draw(("heatmap", key), lambda: charts.heatmap_chart(view.states, config.activation))
 with b:
     units = sorted(view.states["unit"].unique())[:3]
-    st.altair_chart(charts.unit_lines_chart(thin(view.states), units), width="stretch")
-st.altair_chart(charts.state_stats_chart(view.steps, config.activation), width="stretch")
+    draw(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
+draw(("state_stats", key), lambda: charts.state_stats_chart(view.steps, config.activation))
 st.caption(view.captions["states"])
-st.download_button("Download the states shown (CSV)", view.states.to_csv(index=False), "hidden_states.csv",
-                   "text/csv")
+st.download_button("Download the states shown (CSV)", lambda: view.states.to_csv(index=False),
+                   "hidden_states.csv", "text/csv")
 
 # 3. Spectrum
 st.subheader("Spectrum of W_hh")
 a, b = st.columns([1, 1])
 with a:
-    st.altair_chart(charts.spectrum_chart(view.spectrum, view.gamma), width="content")
+    draw(("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma), width="content")
 with b:
-    st.altair_chart(charts.singular_values_chart(view.singular_values), width="stretch")
+    draw(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
 st.caption(view.captions["spectrum"])
-st.download_button("Download the eigenvalues (CSV)", view.spectrum.to_csv(index=False), "eigenvalues.csv",
-                   "text/csv")
+st.download_button("Download the eigenvalues (CSV)", lambda: view.spectrum.to_csv(index=False),
+                   "eigenvalues.csv", "text/csv")
 
 # 4. What the update learns from
 st.subheader("Per-step contributions to dL/dW_hh")
-st.altair_chart(charts.contributions_chart(view.steps), width="stretch")
+draw(("contributions", key), lambda: charts.contributions_chart(view.steps))
 st.caption(view.captions["contributions"])
 with st.expander("The math"):
     st.latex(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,\qquad "
              r"\delta_t = \mathrm{act}'(a_t) \odot \frac{\partial L}{\partial h_t}")
-st.download_button("Download per-step figures (CSV)", view.steps.to_csv(index=False), "per_step.csv", "text/csv")
+st.download_button("Download per-step figures (CSV)", lambda: view.steps.to_csv(index=False), "per_step.csv",
+                   "text/csv")
 
 st.divider()
 st.download_button("Download this configuration (JSON)", config_json(config), "config.json", "application/json")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnn_core.phase import AXES, MAP_BUDGET, MapSettings, map_cost
 from ui import charts
-from ui.controls import cached_spectra, map_controls, map_with_progress, url_warnings
+from ui.controls import cached_spectra, draw, map_controls, map_with_progress, url_warnings
 from ui.layout import page_setup
 
 config = page_setup(skip=("gain",), controls=map_controls)
@@ -23,26 +23,27 @@ if cost > MAP_BUDGET:
     st.stop()
 
 view = map_with_progress(config, settings)
+key = (tuple(config.to_dict().items()), tuple(settings.to_dict().items()))  # what the charts depend on
 
 tab_map, tab_lyap, tab_multiples, tab_spectra = st.tabs(
     ["Rate map", "Lyapunov exponent", "Small multiples", "Spectrum: Gaussian vs orthogonal"])
 
 with tab_map:
     column = "log10_rate" if settings.view == "rate" else "lyapunov_max"
-    st.altair_chart(charts.map_heatmap(view.cells, column, view.order, view.contour, view.theory, view.axis_title),
-                    width="stretch")
+    draw(("map", key), lambda: charts.map_heatmap(view.cells, column, view.order, view.contour, view.theory,
+                                                  view.axis_title))
     crossing = ", ".join(f"{a}: {g:.3g}" for a, g in zip(view.contour["axis_value"], view.contour["gain"],
                                                           strict=True)) or "none within the gains swept"
     st.caption(f"Black diamonds: where the measured rate crosses 1 ({crossing}). Black ticks: the gain where "
                "γ·σ_max(W) = 1 for these very matrices — left of it vanishing is guaranteed (Pascanu et al. 2013). "
                "Yellow ticks: ρ(W) = 1.  \nBetween the black tick and the diamond the bound allows growth, yet the "
                "gradient still vanishes: the bound is sufficient, not necessary.")
-    st.download_button("Download the map (CSV, one row per network)", view.table.to_csv(index=False),
+    st.download_button("Download the map (CSV, one row per network)", lambda: view.table.to_csv(index=False),
                        "regime_map.csv", "text/csv")
 
 with tab_lyap:
-    st.altair_chart(charts.lyapunov_gain_chart(view.cells, view.mean_field, view.order, view.axis_title),
-                    width="stretch")
+    draw(("lyapunov", key), lambda: charts.lyapunov_gain_chart(view.cells, view.mean_field, view.order,
+                                                               view.axis_title))
     st.caption("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
                "prediction for a large tanh network without input: ln g below g = 1, then "
                "½·ln(g²·E[sech⁴(√Δ·z)]) with Δ = g²·E[tanh²(√Δ·z)].  \nWith an input, measured values lie below it: "
@@ -53,18 +54,19 @@ with tab_lyap:
                  r"(\sqrt{\Delta}\,z)\big]\Big),\quad z\sim\mathcal N(0,1)")
 
 with tab_multiples:
-    st.altair_chart(charts.small_multiples(view.multiples, view.order, view.axis_title), width="content")
+    draw(("multiples", key), lambda: charts.small_multiples(view.multiples, view.order, view.axis_title),
+         width="content")
     st.caption("log10 ‖dL/dh‖ against the lag for a coarse grid (first seed), every panel on the same axis "
                "(clipped at 1e±12): the change of regime is seen at a glance.")
 
 with tab_spectra:
     spectra = cached_spectra(config.to_dict())
-    st.altair_chart(charts.spectra_comparison_chart(spectra.eigenvalues, config.gain), width="content")
+    draw(("spectra", key), lambda: charts.spectra_comparison_chart(spectra.eigenvalues, config.gain), width="content")
     a, b = st.columns(2)
     with a:
-        st.altair_chart(charts.sv_comparison_chart(spectra.singular_values), width="stretch")
+        draw(("sv", key), lambda: charts.sv_comparison_chart(spectra.singular_values))
     with b:
-        st.altair_chart(charts.lyapunov_spectrum_chart(spectra.lyapunov), width="stretch")
+        draw(("lyapunov_spectrum", key), lambda: charts.lyapunov_spectrum_chart(spectra.lyapunov))
     st.dataframe(spectra.summary, hide_index=True)
     st.caption(f"At gain {config.gain:g}: the eigenvalues of a Gaussian W fill the disc of radius g (circular law); "
                "an orthogonal W puts them all on the circle. Its singular values are all equal (dynamical isometry), "

@@ -5,7 +5,7 @@ import streamlit as st
 from rnn_core import Config
 from rnn_core.presets import PRESETS_BY_SLUG
 from ui import charts
-from ui.controls import cached_view, language_control
+from ui.controls import cached_view, draw, language_control
 from ui.layout import page_setup
 
 config = page_setup(controls=language_control)
@@ -31,13 +31,13 @@ st.caption(text["intro"])
 
 s = step(0)
 mlp = cached_view(LETTERS.replace(gain=0.0).to_dict())
-st.altair_chart(charts.letters_heatmap(mlp.states, WORD), width="content")
+draw(("tour", "mlp"), lambda: charts.letters_heatmap(mlp.states, WORD), width="content")
 st.caption(s["caption"])
 explorer_link("hello")
 
 s = step(1)
 rnn = cached_view(LETTERS.to_dict())
-st.altair_chart(charts.letters_heatmap(rnn.states, WORD), width="content")
+draw(("tour", "rnn"), lambda: charts.letters_heatmap(rnn.states, WORD), width="content")
 st.caption(s["caption"])
 explorer_link("hello")
 
@@ -47,14 +47,14 @@ st.caption(s["caption"])
 
 s = step(3)
 st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + b + W_{xh}\,x_t)")
-st.altair_chart(charts.letters_lines(rnn.states, WORD, [0, 1, 2]), width="stretch")
+draw(("tour", "units"), lambda: charts.letters_lines(rnn.states, WORD, [0, 1, 2]))
 st.caption(s["caption"])
 explorer_link("hello")
 
 s = step(4)
 st.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},\qquad"
          r" J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}")
-st.altair_chart(charts.gradient_chart(rnn.gradient_thin, "t"), width="stretch")
+draw(("tour", "bptt"), lambda: charts.gradient_chart(rnn.gradient_thin, "t"))
 st.caption(s["caption"])
 explorer_link("hello")
 
@@ -63,7 +63,7 @@ left, right = st.columns(2)
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
-        st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1), width="stretch")
+        draw(("tour", slug), lambda v=view: charts.gradient_chart(v.gradient_thin, "lag", legend_columns=1))
         st.caption(view.diagnosis.sentence)
         explorer_link(slug)
 st.caption(s["caption"])
@@ -72,10 +72,11 @@ s = step(6)
 left, right = st.columns(2)
 with left:
     view = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
-    st.altair_chart(charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1), width="stretch")
+    draw(("tour", "orthogonal"), lambda: charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1))
     explorer_link("orthogonal")
 with right:
     view = cached_view(PRESETS_BY_SLUG["exploding-linear"].config.to_dict())
-    st.altair_chart(charts.clipping_chart(view.log10_grad_W_hh, labels=(s["before"], s["after"])), width="stretch")
+    labels = (s["before"], s["after"])
+    draw(("tour", "clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
     explorer_link("exploding-linear")
 st.caption(s["caption"])

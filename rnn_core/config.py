@@ -78,6 +78,10 @@ class Config:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))
+            if f.type in ("float", float):
+                # + 0.0 turns -0.0 into 0.0 (which "0 <= x" lets through and numpy's scale arguments refuse), and an
+                # int into the float the field declares, so that to_dict() round trips compare equal
+                object.__setattr__(self, f.name, float(getattr(self, f.name)) + 0.0)
         check_work(self, MAX_WORK)
         if self.init == "spectral_radius" and self.gain == 0:
             raise ValueError("gain=0.0 is not allowed with init='spectral_radius': the radius must be > 0")

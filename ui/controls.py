@@ -8,8 +8,10 @@ falls back to the default for that field. ``?hide=gain,init`` (an instructor's l
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -108,6 +110,21 @@ def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_", "prefs": "p_"}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_json(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> str:
+    # Turning an Altair chart into Vega-Lite (with schema validation) costs more than the analysis of the default
+    # configuration; the JSON of a chart is cached instead (compact: a few hundred kB at most per chart).
+    return _build().to_json(validate=False, indent=None)
+
+
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch") -> None:
+    """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
+
+    The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
+    """
+    st.vega_lite_chart(spec=json.loads(_chart_json(key, build)), width=width)
 
 
 def _widget_key(name: str, store: str = VALUES) -> str:

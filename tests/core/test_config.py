@@ -183,3 +183,12 @@ def test_fields_declare_every_setting():
     assert tuple(FIELDS) == tuple(f.name for f in dataclasses.fields(Config))
     for f in FIELDS.values():
         assert f.metadata["label"] and f.metadata["help"]
+
+
+def test_negative_zero_is_zero():
+    # "0 <= -0.0" holds, but numpy's scale arguments refuse -0.0: a link with input_scale=-0 once crashed the page
+    cfg = Config.from_dict({"input_scale": "-0", "bias_scale": "-0.0", "input_kind": "noise"})
+    assert str(cfg.input_scale) == "0.0" and str(cfg.bias_scale) == "0.0"
+    from rnn_core import init_inputs, init_params
+    init_inputs(cfg)
+    init_params(cfg)
