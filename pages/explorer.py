@@ -3,8 +3,10 @@
 import streamlit as st
 
 from ui import charts
-from ui.controls import cached_view, config_json, draw, url_warnings
+from ui.cache import cached_view, draw
+from ui.controls import config_json
 from ui.layout import page_setup
+from ui.state import url_warnings
 from ui.view import thin
 
 REGIME_BADGE = {"vanishing": ("blue", "↘"), "stable": ("green", "→"), "exploding": ("red", "↗")}

@@ -4,8 +4,10 @@ import streamlit as st
 
 from rnn_core.phase import AXES, MAP_BUDGET, MapSettings, map_cost
 from ui import charts
-from ui.controls import cached_spectra, draw, map_controls, map_with_progress, url_warnings
+from ui.cache import cached_spectra, draw, map_with_progress
+from ui.controls import map_controls
 from ui.layout import page_setup
+from ui.state import url_warnings
 
 config = page_setup(skip=("gain",), controls=map_controls)
 settings = MapSettings(**st.session_state["map_values"])

@@ -5,7 +5,8 @@ import streamlit as st
 from rnn_core import Config
 from rnn_core.presets import PRESETS_BY_SLUG
 from ui import charts
-from ui.controls import cached_view, draw, language_control
+from ui.cache import cached_view, draw
+from ui.controls import language_control
 from ui.layout import page_setup
 
 config = page_setup(controls=language_control)

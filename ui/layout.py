@@ -15,7 +15,8 @@ import streamlit as st
 
 from rnn_core import Config
 
-from .controls import sidebar, sync_url
+from .controls import sidebar
+from .state import sync_url
 
 
 @dataclass(frozen=True)

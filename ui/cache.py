@@ -1,0 +1,67 @@
+"""Cached computations, shared by every session on the server and bounded so that a room of users fits in ~1 GB.
+
+Keys are the flat dicts of the settings (``Config.to_dict()``, ``MapSettings.to_dict()``). Cached functions may not
+draw, so progress is shown between cached calls (``map_with_progress``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from rnn_core import Config
+from rnn_core.phase import AXES, MapSettings, map_row
+
+from .map_view import MapView, SpectraView, build_map_view, build_spectra_view
+from .view import View, build_view
+
+CACHE_ENTRIES = 64  # views are < 1 MB each: 64 of them stay far below the 1 GB of a shared server
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Running the RNN and backpropagating through time…")
+def cached_view(values: dict[str, Any]) -> View:
+    """The view of a configuration, cached by its flat dict (shared by every session on the server)."""
+    return build_view(Config.from_dict(values))
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
+                   value: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row of a regime map, cached: a map that shares rows with an earlier one reuses them."""
+    return map_row(Config.from_dict(values), MapSettings(**settings), value)
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _cached_map(values: dict[str, Any], settings: dict[str, Any]) -> MapView:
+    return build_map_view(Config.from_dict(values), MapSettings(**settings),
+                          row=lambda v: cached_map_row(values, settings, v))
+
+def map_with_progress(config: Config, settings: MapSettings) -> MapView:
+    """The regime map, row by row behind a progress bar (outside the cached functions, which may not draw)."""
+    values, s = config.to_dict(), settings.to_dict()
+    rows = AXES[settings.axis]
+    bar = st.progress(0.0, text="Sweeping the map…")
+    for i, value in enumerate(rows):
+        cached_map_row(values, s, value)
+        bar.progress((i + 1) / len(rows), text=f"Swept {i + 1} of {len(rows)} rows")
+    bar.empty()
+    return _cached_map(values, s)
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Comparing Gaussian and orthogonal W_hh…")
+def cached_spectra(values: dict[str, Any]) -> SpectraView:
+    return build_spectra_view(Config.from_dict(values))
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_json(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> str:
+    # Turning an Altair chart into Vega-Lite (with schema validation) costs more than the analysis of the default
+    # configuration; the JSON of a chart is cached instead (compact: a few hundred kB at most per chart).
+    return _build().to_json(validate=False, indent=None)
+
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch") -> None:
+    """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
+
+    The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
+    """
+    st.vega_lite_chart(spec=json.loads(_chart_json(key, build)), width=width)

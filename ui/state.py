@@ -1,0 +1,110 @@
+"""Session state and the URL: every setting lives in the URL, a link reproduces the view exactly.
+
+On a session's first run the URL is read once (``load_url_once``): a bad value warns and falls back to the default
+for that field; ``?hide=gain,init`` (an instructor's lesson link) hides controls, ``?hide=all`` all but the presets;
+``?preset=slug`` applies a preset once. Widgets are bound to canonical stores in session state (``bind``), which
+survive hidden widgets and page switches; ``sync_url`` writes the settings back after every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from rnn_core import Config, parse_lenient
+from rnn_core.config import FIELDS
+from rnn_core.phase import MAP_FIELDS, MapSettings
+from rnn_core.presets import PRESETS_BY_SLUG
+
+from .text import LANGUAGES
+
+EXTRA_PARAMS = ("hide", "preset", "lang", *MAP_FIELDS)
+
+VALUES = "config_values"  # session key of the canonical settings (survives hidden widgets and page switches)
+
+WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_", "prefs": "p_"}
+
+def widget_key(name: str, store: str = VALUES) -> str:
+    return f"{WIDGET_PREFIX[store]}{name}"
+
+def _copy_back(store: str, name: str) -> None:
+    st.session_state[store][name] = st.session_state[widget_key(name, store)]
+
+def bind(store: str, name: str) -> dict[str, Any]:
+    """Keyword arguments that bind a widget to ``st.session_state[store][name]``, the canonical value.
+
+    The widget's own state is set from the canonical value before every creation and copied back by its callback:
+    Streamlit drops (or resets) a keyed widget's state when the page changes, the canonical store survives.
+    """
+    key = widget_key(name, store)
+    st.session_state[key] = st.session_state[store][name]
+    return {"key": key, "on_change": _copy_back, "args": (store, name)}
+
+def load_url_once() -> None:
+    """On a session's first run, take every setting from the URL (warnings for what could not be used): the
+    configuration, the instructor's hidden controls and the regime map's settings."""
+    if VALUES in st.session_state:
+        return
+    params = st.query_params.to_dict()
+    config, warnings = parse_lenient(params, ui=True, ignore=EXTRA_PARAMS)
+    hidden, hide_warnings = parse_hide(params.get("hide", ""))
+    map_settings, map_warnings = MapSettings.parse_lenient(params)
+    lang = params.get("lang", "en")
+    st.session_state["prefs"] = {"lang": lang if lang in LANGUAGES else "en"}
+    if lang not in LANGUAGES:
+        map_warnings.append(f"Ignored lang={lang[:20]!r}: one of {', '.join(LANGUAGES)}.")
+    st.session_state[VALUES] = config.to_dict()
+    st.session_state["map_values"] = map_settings.to_dict()
+    st.session_state["url_warnings"] = warnings + hide_warnings + map_warnings
+    st.session_state["hidden"] = hidden
+    st.session_state["last_good"] = config.to_dict()
+    st.session_state["gain_extra"] = config.gain
+
+def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
+    """The controls an instructor's link hides: field names separated by commas, or 'all'."""
+    names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    if "all" in names:
+        return frozenset(FIELDS), []
+    bad = [n for n in names if n not in FIELDS]
+    warnings = [f"Ignored unknown control(s) in hide: {', '.join(repr(b[:30]) for b in bad[:5])}."] if bad else []
+    return frozenset(n for n in names if n in FIELDS), warnings
+
+def preset_from_link() -> None:
+    """``?preset=slug`` (a tour step's link, a lesson) sets every control once; the URL then shows the settings."""
+    slug = st.query_params.get("preset")
+    if not slug:
+        return
+    preset = PRESETS_BY_SLUG.get(slug)
+    if preset is None:
+        st.session_state["url_warnings"] = [*st.session_state.get("url_warnings", []),
+                                            f"Ignored unknown preset {slug[:40]!r}."]
+    else:
+        st.session_state[VALUES] = preset.config.to_dict()
+    del st.query_params["preset"]
+
+def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:
+    """Write every setting (and a page's own, ``extra``) into the URL; only when something changed."""
+    wanted = {k: str(v) for k, v in {**config.to_dict(), **(extra or {})}.items()}
+    lang = st.session_state.get("prefs", {}).get("lang", "en")
+    if lang != "en":  # English is the default: links stay short
+        wanted["lang"] = lang
+    hidden = st.session_state["hidden"]
+    if hidden:
+        wanted["hide"] = ",".join(sorted(hidden)) if hidden != frozenset(FIELDS) else "all"
+    current = st.query_params.to_dict()
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&\"'")
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every markdown-active character, so text from a link is shown, never rendered."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text.replace("\n", " "))
+
+def url_warnings() -> None:
+    """Show what in the link could not be used (user text escaped: never rendered as markdown or HTML)."""
+    warnings = st.session_state.get("url_warnings") or []
+    if warnings:
+        st.warning("Some settings in the link could not be used:\n\n"
+                   + "\n".join(f"- {escape_markdown(w)}" for w in warnings), icon="⚠️")
