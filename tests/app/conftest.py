@@ -14,16 +14,3 @@ TIMEOUT = 120  # seconds per run: generous, the shared CI machine is slow and no
 def app():
     """A fresh dashboard session, not yet run (set query params first if needed)."""
     return AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
-
-
-def regime_shown(at: AppTest) -> str:
-    """The regime the verdict headline shows (vanishing / stable / exploding)."""
-    for md in at.markdown:
-        for regime in ("Vanishing", "Stable", "Exploding"):
-            if md.value.startswith("## :") and regime in md.value:
-                return regime.lower()
-    raise AssertionError("no regime headline on the page")
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)

@@ -1,7 +1,7 @@
 """The Explorer page through AppTest: presets, widgets, links, bad links, limits."""
 
 import pytest
-from conftest import metric, regime_shown
+from apptools import metric, regime_shown
 
 from rnn_core import Config
 from rnn_core.presets import PRESETS
