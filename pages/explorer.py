@@ -73,6 +73,12 @@ with b:
     draw(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
 draw(("state_stats", key), lambda: charts.state_stats_chart(view.steps, config.activation))
 st.caption(view.captions["states"])
+with st.expander("The math"):
+    st.latex(r"h_t = \mathrm{act}(a_t),\quad a_t = W_{hh} h_{t-1} + W_{xh} x_t + b,\qquad "
+             r"\tanh'(a) = 1 - \tanh^2(a),\quad \sigma'(a) = \sigma(a)\,(1-\sigma(a)),\quad "
+             r"\mathrm{relu}'(a) = [a > 0]")
+    st.markdown("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, whatever "
+                "W_hh is. That is why a large gain, which saturates the units, can still make the gradient vanish.")
 st.download_button("Download the states shown (CSV)", lambda: view.states.to_csv(index=False),
                    "hidden_states.csv", "text/csv")
 
@@ -84,6 +90,12 @@ with a:
 with b:
     draw(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
 st.caption(view.captions["spectrum"])
+with st.expander("The math"):
+    st.latex(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh}),\qquad \rho(W_{hh}) \le \sigma_{\max}(W_{hh}),"
+             r"\qquad W_{ij}\sim\mathcal N(0, g^2/N) \Rightarrow \text{eigenvalues uniform in } |\lambda|\le g")
+    st.markdown("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: eigenvalues "
+                "outside the unit circle are directions that explode, inside it directions that vanish. The circular "
+                "law (Girko) puts the eigenvalues of a Gaussian W uniformly in the disc of radius g.")
 st.download_button("Download the eigenvalues (CSV)", lambda: view.spectrum.to_csv(index=False),
                    "eigenvalues.csv", "text/csv")
 
