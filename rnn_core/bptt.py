@@ -20,6 +20,10 @@ from .rnn import Params, Trajectory
 
 Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
+# The backward pass renormalizes once per block of steps. Growth per step is at most gamma * sigma_max, so 16 steps
+# stay inside float64 for any sigma_max below ~1e18; a block that leaves [1/SAFE, SAFE] is redone step by step.
+RENORMALIZE_EVERY = 16
+SAFE = 1e150
 CHUNK_BYTES = 2**25  # and at most 32 MiB of them
 
 
@@ -75,25 +79,50 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
     inject = (steps == valid) if loss == "last" else ((steps >= 1) & (steps <= valid))
     any_inject = inject.reshape(T + 1, -1).any(axis=1)
-    cur_v = np.zeros((*lead, B, N))
-    cur_s = np.full((*lead, B), -np.inf)
-    w = np.empty((*lead, B, N))  # work buffers: large temporaries in this loop cost more than the arithmetic
+    w = np.empty((*lead, B, N))  # work buffer: large temporaries in this loop cost more than the arithmetic
+
+    def step(t: int, cur: Array) -> Array:
+        """v[t] = J_{t+1}^T cur, in row form (act'(a_{t+1}) * cur) @ W_hh, not normalized."""
+        np.multiply(cur, traj.dact[t + 1], out=w)
+        np.matmul(w, W, out=v[t])
+        if g is not None:
+            v[t] *= g
+        return v[t]
+
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        for t in range(T, -1, -1):
-            if t < T:
-                # J_{t+1}^T g in row form: (act'(a_{t+1}) * g) @ W_hh
-                np.multiply(cur_v, traj.dact[t + 1], out=w)
-                np.matmul(w, W, out=v[t])
-                if g is not None:
-                    v[t] *= g
-                n = np.sqrt(np.einsum("...i,...i->...", v[t], v[t]))
-                v[t] /= np.where(n > 0, n, 1.0)[..., None]
-                cur_v = v[t]
-                cur_s = np.where(n > 0, cur_s + np.log10(n), -np.inf)
-            if any_inject[t]:
-                cur_v, cur_s = _add_readout(cur_v, cur_s, u, inject[t])
-                v[t] = cur_v
-            s[t] = cur_s
+        cur_v, cur_s = np.zeros((*lead, B, N)), np.full((*lead, B), -np.inf)
+        if any_inject[T]:
+            cur_v, cur_s = _add_readout(cur_v, cur_s, u, inject[T])
+        v[T], s[T] = cur_v, cur_s
+        t = T - 1
+        while t >= 0:
+            # A block of steps t, t-1, ..., end propagated without renormalizing (two numpy calls a step), then
+            # normalized at once; it ends early at a step where the loss adds its readout.
+            end = max(0, t - RENORMALIZE_EVERY + 1)
+            hits = np.flatnonzero(any_inject[end:t + 1])
+            end = end + int(hits[-1]) if hits.size else end
+            base_v, base_s = v[t + 1], s[t + 1]
+            cur = base_v
+            for tau in range(t, end - 1, -1):
+                cur = step(tau, cur)
+            block = v[end:t + 1]  # (L, ..., B, N), the raw products relative to 10**base_s
+            n = np.sqrt(np.einsum("...i,...i->...", block, block))
+            # Safe only if no value left float64's comfortable range and nothing vanished to zero on the way (a
+            # zero could be an underflow, not a true zero): otherwise redo the block renormalizing every step.
+            if np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
+                s[end:t + 1] = np.where(n > 0, base_s + np.log10(n), -np.inf)
+                block /= np.where(n > 0, n, 1.0)[..., None]
+            else:
+                cur, cur_s = base_v, base_s
+                for tau in range(t, end - 1, -1):
+                    cur = step(tau, cur)
+                    nt = np.sqrt(np.einsum("...i,...i->...", cur, cur))
+                    cur /= np.where(nt > 0, nt, 1.0)[..., None]
+                    cur_s = np.where(nt > 0, cur_s + np.log10(nt), -np.inf)
+                    s[tau] = cur_s
+            if any_inject[end]:
+                v[end], s[end] = _add_readout(v[end], s[end], u, inject[end])
+            t = end - 1
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 
