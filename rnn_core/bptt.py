@@ -176,7 +176,9 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     with np.errstate(under="ignore"):
         w = dm * (10.0 ** (ds - top))[..., None]  # (T, B, N)
     h_prev = np.nan_to_num(traj.h[:-1])
-    return ParamGrads(np.einsum("tbn,tbm->nm", w, h_prev), np.einsum("tbn,tbd->nd", w, x),
+    # sums over (t, b) as one matrix product each (BLAS), not einsum's loops: (T*B, N)^T (T*B, N)
+    flat_w = w.reshape(-1, w.shape[-1])
+    return ParamGrads(flat_w.T @ h_prev.reshape(-1, h_prev.shape[-1]), flat_w.T @ x.reshape(-1, x.shape[-1]),
                       w.sum(axis=(0, 1)), top)
 
 
@@ -195,8 +197,8 @@ def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
     h_top = np.max(np.abs(h_prev), axis=(-1, -2), keepdims=True)  # (T, ..., 1, 1): states near 1e308 square to inf
     h_prev = h_prev / np.where(h_top > 0, h_top, 1.0)
     # ||sum_b d_b h_b^T||_F^2 = sum_{b,c} (d_b·d_c)(h_b·h_c): B x B Gram matrices instead of N x N outer products
-    gd = np.einsum("...bn,...cn->...bc", w, w)
-    gh = np.einsum("...bn,...cn->...bc", h_prev, h_prev)
+    gd = np.matmul(w, np.swapaxes(w, -1, -2))  # (T, ..., B, B)
+    gh = np.matmul(h_prev, np.swapaxes(h_prev, -1, -2))
     sq = np.maximum((gd * gh).sum(axis=(-1, -2)), 0.0)
     with np.errstate(divide="ignore"):
         out = np.where(np.isfinite(top[..., 0]), top_safe[..., 0] + np.log10(h_top[..., 0, 0]) + 0.5 * np.log10(sq),
