@@ -41,20 +41,10 @@ class MapSettings:
     view: str = "rate"
 
     def __post_init__(self) -> None:
-        if self.axis not in AXES:
-            raise ValueError(f"axis={self.axis!r} is not one of {', '.join(map(repr, AXES))}")
-        if self.view not in VIEWS:
-            raise ValueError(f"view={self.view!r} is not one of {', '.join(map(repr, VIEWS))}")
-        for name, lo, hi in (("gain_min", 0.001, 100.0), ("gain_max", 0.001, 100.0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-                raise ValueError(f"{name}={v!r} is outside the allowed range [{lo}, {hi}]")
+        for f in dataclasses.fields(self):
+            _check_setting(f.name, getattr(self, f.name))
         if self.gain_min >= self.gain_max:
             raise ValueError(f"gain_min={self.gain_min!r} must be below gain_max={self.gain_max!r}")
-        for name, lo, hi in (("gain_points", 2, 80), ("seeds", 1, 8)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{name}={v!r} is outside the allowed range [{lo}, {hi}]")
 
     @property
     def gains(self) -> np.ndarray:
@@ -67,7 +57,10 @@ class MapSettings:
 
     @classmethod
     def parse_lenient(cls, values: Mapping[str, Any]) -> tuple[MapSettings, list[str]]:
-        """From untrusted values (a URL): bad fields fall back to the default with a warning. Never raises."""
+        """From untrusted values (a URL): bad fields fall back to the default with a warning. Never raises.
+
+        Each field is checked alone first, then the pair gain_min < gain_max (both fall back if it fails).
+        """
         kept: dict[str, Any] = {}
         warnings: list[str] = []
         for f in dataclasses.fields(cls):
@@ -76,12 +69,43 @@ class MapSettings:
             raw = values[f.name]
             try:
                 value = str(raw) if f.type == "str" else (int(str(raw)) if f.type == "int" else float(str(raw)))
-                cls(**{**kept, f.name: value})
-            except ValueError as err:
-                warnings.append(f"Ignored {f.name}={str(raw)[:40]!r}: {str(err)[:160]}.")
+                _check_setting(f.name, value)
+            except (ValueError, OverflowError) as err:
+                warnings.append(f"Ignored {f.name}={_text(raw)!r}: {str(err)[:160]}.")
                 continue
             kept[f.name] = value
-        return cls(**kept), warnings
+        try:
+            return cls(**kept), warnings
+        except ValueError as err:  # only the pair can fail here: drop whichever of the two the link gave
+            for name in ("gain_min", "gain_max"):
+                if name in kept:
+                    warnings.append(f"Ignored {name}={_text(kept.pop(name))!r}: {err}.")
+            return cls(**kept), warnings
+
+
+_LIMITS = {"gain_min": (0.001, 100.0), "gain_max": (0.001, 100.0), "gain_points": (2, 80), "seeds": (1, 8)}
+
+
+def _check_setting(name: str, value: Any) -> None:
+    """One map setting against its declaration, alone (the gain_min < gain_max pair is checked by the class)."""
+    if name == "axis" and value not in AXES:
+        raise ValueError(f"axis={value!r} is not one of {', '.join(map(repr, AXES))}")
+    if name == "view" and value not in VIEWS:
+        raise ValueError(f"view={value!r} is not one of {', '.join(map(repr, VIEWS))}")
+    if name in _LIMITS:
+        lo, hi = _LIMITS[name]
+        kind = int if name in ("gain_points", "seeds") else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) \
+                or not lo <= value <= hi:
+            raise ValueError(f"{name}={_text(value)} is outside the allowed range [{lo}, {hi}]")
+
+
+def _text(raw: Any, n: int = 40) -> str:
+    """``str(raw)`` cut to ``n`` characters; never raises (an int of 5,000 digits cannot be printed)."""
+    try:
+        return str(raw)[:n]
+    except ValueError:
+        return f"<{type(raw).__name__}>"
 
 
 MAP_FIELDS = tuple(f.name for f in dataclasses.fields(MapSettings))
