@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .rnn import Params, Trajectory
+from .threads import run_rows
 
 Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
@@ -78,51 +79,61 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     # inject[t] (..., B): does the loss touch h_t directly? 'last': only at the last valid step.
     steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
     inject = (steps == valid) if loss == "last" else ((steps >= 1) & (steps <= valid))
-    any_inject = inject.reshape(T + 1, -1).any(axis=1)
-    w = np.empty((*lead, B, N))  # work buffer: large temporaries in this loop cost more than the arithmetic
 
-    def step(t: int, cur: Array) -> Array:
-        """v[t] = J_{t+1}^T cur, in row form (act'(a_{t+1}) * cur) @ W_hh, not normalized."""
-        np.multiply(cur, traj.dact[t + 1], out=w)
-        np.matmul(w, W, out=v[t])
-        if g is not None:
-            v[t] *= g
-        return v[t]
+    def run(rows: slice) -> None:
+        """The backward loop for one block of sequences (they never interact), writing only their rows."""
+        vr, sr, dr, inj = v[..., rows, :], s[..., rows], traj.dact[..., rows, :], inject[..., rows]
+        gr = None if g is None else g[..., rows, :]
+        any_inject = inj.reshape(T + 1, -1).any(axis=1)
+        w = np.empty(vr.shape[1:])  # work buffer: large temporaries in this loop cost more than the arithmetic
+        vs, ds = list(vr), list(dr)  # per-step views made once (call overhead dominates at small sizes)
+        mm = np.dot if vr.ndim == 3 else np.matmul
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        cur_v, cur_s = np.zeros((*lead, B, N)), np.full((*lead, B), -np.inf)
-        if any_inject[T]:
-            cur_v, cur_s = _add_readout(cur_v, cur_s, u, inject[T])
-        v[T], s[T] = cur_v, cur_s
-        t = T - 1
-        while t >= 0:
-            # A block of steps t, t-1, ..., end propagated without renormalizing (two numpy calls a step), then
-            # normalized at once; it ends early at a step where the loss adds its readout.
-            end = max(0, t - RENORMALIZE_EVERY + 1)
-            hits = np.flatnonzero(any_inject[end:t + 1])
-            end = end + int(hits[-1]) if hits.size else end
-            base_v, base_s = v[t + 1], s[t + 1]
-            cur = base_v
-            for tau in range(t, end - 1, -1):
-                cur = step(tau, cur)
-            block = v[end:t + 1]  # (L, ..., B, N), the raw products relative to 10**base_s
-            n = np.sqrt(np.einsum("...i,...i->...", block, block))
-            # Safe only if no value left float64's comfortable range and nothing vanished to zero on the way (a
-            # zero could be an underflow, not a true zero): otherwise redo the block renormalizing every step.
-            if np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
-                s[end:t + 1] = np.where(n > 0, base_s + np.log10(n), -np.inf)
-                block /= np.where(n > 0, n, 1.0)[..., None]
-            else:
-                cur, cur_s = base_v, base_s
+        def step(t: int, cur: Array) -> Array:
+            """vr[t] = J_{t+1}^T cur, in row form (act'(a_{t+1}) * cur) @ W_hh, not normalized."""
+            np.multiply(cur, ds[t + 1], out=w)
+            out = vs[t]
+            mm(w, W, out=out)
+            if gr is not None:
+                out *= gr
+            return out
+
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            cur_v, cur_s = np.zeros(vr.shape[1:]), np.full(sr.shape[1:], -np.inf)
+            if any_inject[T]:
+                cur_v, cur_s = _add_readout(cur_v, cur_s, u, inj[T])
+            vr[T], sr[T] = cur_v, cur_s
+            t = T - 1
+            while t >= 0:
+                # A block of steps t, t-1, ..., end propagated without renormalizing (two numpy calls a step),
+                # then normalized at once; it ends early at a step where the loss adds its readout.
+                end = max(0, t - RENORMALIZE_EVERY + 1)
+                hits = np.flatnonzero(any_inject[end:t + 1])
+                end = end + int(hits[-1]) if hits.size else end
+                base_v, base_s = vr[t + 1], sr[t + 1]
+                cur = base_v
                 for tau in range(t, end - 1, -1):
                     cur = step(tau, cur)
-                    nt = np.sqrt(np.einsum("...i,...i->...", cur, cur))
-                    cur /= np.where(nt > 0, nt, 1.0)[..., None]
-                    cur_s = np.where(nt > 0, cur_s + np.log10(nt), -np.inf)
-                    s[tau] = cur_s
-            if any_inject[end]:
-                v[end], s[end] = _add_readout(v[end], s[end], u, inject[end])
-            t = end - 1
+                block = vr[end:t + 1]  # (L, ..., B, N), the raw products relative to 10**base_s
+                n = np.sqrt(np.einsum("...i,...i->...", block, block))
+                # Safe only if no value left float64's comfortable range and nothing vanished to zero on the way
+                # (a zero could be an underflow, not a true zero): otherwise redo the block renormalizing every step.
+                if np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
+                    sr[end:t + 1] = np.where(n > 0, base_s + np.log10(n), -np.inf)
+                    block /= np.where(n > 0, n, 1.0)[..., None]
+                else:
+                    cur, cur_s = base_v, base_s
+                    for tau in range(t, end - 1, -1):
+                        cur = step(tau, cur)
+                        nt = np.sqrt(np.einsum("...i,...i->...", cur, cur))
+                        cur /= np.where(nt > 0, nt, 1.0)[..., None]
+                        cur_s = np.where(nt > 0, cur_s + np.log10(nt), -np.inf)
+                        sr[tau] = cur_s
+                if any_inject[end]:
+                    vr[end], sr[end] = _add_readout(vr[end], sr[end], u, inj[end])
+                t = end - 1
+
+    run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 
@@ -157,9 +168,22 @@ class ParamGrads:
             return _times(self.W_hh, k), _times(self.W_xh, k), _times(self.b, k)
 
 
-def deltas(grad: LogGrad, traj: Trajectory) -> tuple[Array, Array]:
-    """``dL/da_t = act'(a_t) * dL/dh_t`` for t = 1..T as (mantissa ``(T, ..., B, N)``, log10 scale ``(T, ..., B)``)."""
-    return traj.dact[1:] * grad.v[1:], np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
+def _scaled_deltas(grad: LogGrad, traj: Trajectory, top: Array | float) -> Array:
+    """``dL/da_t / 10**top`` (shape ``(T, ..., B, N)``), built in one buffer: at large sizes every temporary of this
+    size costs as much as the matrix products that follow."""
+    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
+    top_safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore", invalid="ignore"):
+        scale = np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)
+    w = np.multiply(traj.dact[1:], grad.v[1:])
+    w *= scale[..., None]
+    return w
+
+
+def _states_before(traj: Trajectory) -> Array:
+    """``h_{t-1}`` for t = 1..T with the NaN of overflowed steps as 0 (their deltas are 0); a view when none."""
+    h_prev = traj.h[:-1]
+    return h_prev if bool(np.all(traj.valid_T == traj.T)) else np.nan_to_num(h_prev)
 
 
 def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
@@ -168,18 +192,17 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     ``dL/dW_hh = sum_t delta_t h_{t-1}^T``, ``dL/dW_xh = sum_t delta_t x_t^T``, ``dL/db = sum_t delta_t``, summed
     over the batch, each term scaled relative to the largest so that nothing overflows.
     """
-    dm, ds = deltas(grad, traj)
+    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
     top = float(np.max(ds)) if ds.size else -np.inf
     if not np.isfinite(top):
         N, D = traj.h.shape[-1], x.shape[-1]
         return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
-    with np.errstate(under="ignore"):
-        w = dm * (10.0 ** (ds - top))[..., None]  # (T, B, N)
-    h_prev = np.nan_to_num(traj.h[:-1])
+    w = _scaled_deltas(grad, traj, top)  # (T, B, N)
+    h_prev = _states_before(traj)
     # sums over (t, b) as one matrix product each (BLAS), not einsum's loops: (T*B, N)^T (T*B, N)
     flat_w = w.reshape(-1, w.shape[-1])
     return ParamGrads(flat_w.T @ h_prev.reshape(-1, h_prev.shape[-1]), flat_w.T @ x.reshape(-1, x.shape[-1]),
-                      w.sum(axis=(0, 1)), top)
+                      flat_w.sum(axis=0), top)
 
 
 def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
@@ -188,12 +211,11 @@ def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
     Summed over the batch before the norm (the batch's update is the sum). Shape ``(T, ...)``; -inf where the term is
     exactly zero (for instance at ``t = 1``, since ``h_0 = 0``).
     """
-    dm, ds = deltas(grad, traj)
+    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
     top = np.max(ds, axis=-1, keepdims=True)  # (T, ..., 1)
     top_safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(under="ignore", invalid="ignore"):
-        w = dm * np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)[..., None]
-    h_prev = np.nan_to_num(traj.h[:-1])
+    w = _scaled_deltas(grad, traj, top)
+    h_prev = _states_before(traj)
     h_top = np.max(np.abs(h_prev), axis=(-1, -2), keepdims=True)  # (T, ..., 1, 1): states near 1e308 square to inf
     h_prev = h_prev / np.where(h_top > 0, h_top, 1.0)
     # ||sum_b d_b h_b^T||_F^2 = sum_{b,c} (d_b·d_c)(h_b·h_c): B x B Gram matrices instead of N x N outer products
@@ -223,29 +245,34 @@ class JacobianNorms:
     log10_sv_full: Array
 
 
-POWER_TOL = 1e-11  # relative rise of sigma_max^2 per power iteration at which to stop
-POWER_MAX_ITER = 200
+POWER_TOL = 1e-11  # relative rise of sigma_max^8 per power iteration at which to stop
+POWER_MAX_ITER = 100
 
 
 def _top_singular_value(M: Array, y: Array) -> tuple[float, Array]:
-    """Largest singular value of ``M`` by power iteration on the Gram matrix ``G = M M^T``, warm-started.
+    """Largest singular value of ``M`` by power iteration on ``G^4``, ``G = M M^T``, warm-started.
 
     Successive products ``dh_T/dh_t`` share their output side (h_T), so the left singular vector ``y`` of the
-    previous step is an excellent start. With ``y`` of unit norm, ``||G y||`` rises to ``sigma_max^2`` from below;
-    iteration stops when it changes by less than ``POWER_TOL`` (relative).
+    previous step is an excellent start. Iterating with ``G^4`` (two more small matrix products) needs a quarter of
+    the iterations on ``G``, and each iteration is mostly Python overhead at these sizes. With ``y`` of unit norm,
+    ``||G^4 y||`` rises to ``sigma_max^8`` from below; iteration stops when it changes by less than ``POWER_TOL``
+    (relative). The value returned is the Rayleigh quotient ``y^T G y``, whose error is quadratic in that of ``y``.
+    ``M`` is scaled to a largest entry of 1, so ``1 <= sigma_max <= N`` and ``G^4`` cannot overflow.
     """
     G = M @ M.T
-    g2 = 0.0
+    G2 = G @ G
+    G4 = G2 @ G2
+    g8 = 0.0
     for _ in range(POWER_MAX_ITER):
-        y = G @ y
-        new = math.sqrt(y @ y)
+        z = G4 @ y
+        new = math.sqrt(z @ z)
         if new == 0.0:
             return 0.0, np.ones_like(y) / math.sqrt(y.size)
-        y = y / new
-        if new - g2 <= POWER_TOL * new:
+        y = z / new
+        if new - g8 <= POWER_TOL * new:
             break
-        g2 = new
-    return math.sqrt(new), y
+        g8 = new
+    return math.sqrt(max(float(y @ (G @ y)), 0.0)), y
 
 
 def jacobian_products(params: Params, traj: Trajectory, all_singular_values: bool = False) -> JacobianNorms:
@@ -275,15 +302,15 @@ def jacobian_products(params: Params, traj: Trajectory, all_singular_values: boo
         for t in range(Tv, -1, -1):
             if t < Tv:
                 M = (M * d[t + 1]) @ W  # dh_T/dh_t = dh_T/dh_{t+1} · J_{t+1}
-                m = np.max(np.abs(M))
+                m = float(np.abs(M).max())  # (methods and math: the per-call overhead is the cost at N = 64)
                 if m > 0:
                     M /= m
-                    scale += np.log10(m)
+                    scale += math.log10(m)
                 else:
-                    scale = -np.inf
-            if np.isfinite(scale):
+                    scale = -math.inf
+            if math.isfinite(scale):
                 sigma, y = _top_singular_value(M, y)
-                norm[t] = np.log10(sigma) + scale if sigma > 0 else -np.inf
+                norm[t] = math.log10(sigma) + scale if sigma > 0 else -math.inf
             else:
                 norm[t] = -np.inf
             if allsv is None:

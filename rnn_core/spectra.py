@@ -90,6 +90,8 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     k = min(k, N)
     lead = W_hh.shape[:-2]
     B = traj.h.shape[-2]
+    if not lead and groups == 1 and traj.row_gain is None and start is None:
+        return _lyapunov_one(W_hh, traj.dact[:, 0], int(traj.valid_T[0]), initial_frame(N, k, seed))[None]
     first = slice(None, None, B // groups)  # the first sequence of each network
     d = np.moveaxis(traj.dact[..., first, :], -1, -2)[..., None]  # (T+1, ..., N, M, 1)
     gain = 1.0 if traj.row_gain is None else traj.row_gain[..., None, first, None]  # (..., 1, M, 1)
@@ -107,6 +109,26 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
                 Q, r = _qr(Q)
                 total += np.log(r)
         return total / np.where(valid > 0, valid, np.nan)[..., None]
+
+
+def _lyapunov_one(W_hh: Array, dact: Array, valid: int, Q: Array) -> Array:
+    """:func:`lyapunov_spectrum` of one network (``dact`` of shape (T+1, N), frame ``Q`` (N, k)): the same
+    arithmetic as the stacked case with plain 2-D arrays, which at N = 64 is several times cheaper in overhead."""
+    if valid <= 0:
+        return np.full(Q.shape[1], np.nan)
+    total = np.zeros(Q.shape[1])
+    with np.errstate(divide="ignore"):
+        for t in range(1, valid + 1):
+            Q = (W_hh @ Q) * dact[t][:, None]
+            if t % REORTHONORMALIZE == 0 or t == valid:
+                if Q.shape[1] == 1:
+                    r = np.sqrt(Q[:, 0] @ Q[:, 0])
+                    Q = Q / (r if r > 0 else 1.0)
+                    total += np.log(r)
+                else:
+                    Q, r = np.linalg.qr(Q)
+                    total += np.log(np.abs(np.diagonal(r)))
+    return total / valid
 
 
 def _qr(Q: Array) -> tuple[Array, Array]:

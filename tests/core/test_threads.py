@@ -1,0 +1,64 @@
+"""The batch split over threads (rnn_core.threads): the same numbers as one block, for every path that uses it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core import Config, backward, forward, init_inputs, init_params, param_grads, threads
+
+
+def _run(config: Config, row_gain=None):
+    p, x = init_params(config), init_inputs(config)
+    traj = forward(p, x, config.activation, row_gain=row_gain)
+    grad = backward(p, traj, config.loss)
+    return traj, grad, (param_grads(grad, traj, x) if row_gain is None else None)
+
+
+@pytest.mark.parametrize("activation,gain,loss", [("tanh", 1.0, "last"), ("relu", 3.0, "all"),
+                                                  ("linear", 30.0, "last")])
+def test_threaded_rows_equal_one_block(monkeypatch, activation, gain, loss):
+    # linear gain 30 overflows float64 within the sequence: the split must not change where or how
+    config = Config(activation=activation, gain=gain, loss=loss, seq_len=300, hidden_size=16, batch_size=7)
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 2**60)
+    assert len(threads.row_blocks(7, 16 * 16)) == 1
+    one = _run(config)
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "WORKERS", 3)
+    assert [b.stop - b.start for b in threads.row_blocks(7, 16 * 16)] == [2, 2, 3]
+    split = _run(config)
+    # A matrix product of fewer rows may round differently (BLAS picks kernels by shape): equal to rounding
+    for a, b in [(one[0].h, split[0].h), (one[0].dact, split[0].dact), (one[1].v, split[1].v),
+                 (one[1].log10_norm, split[1].log10_norm)]:
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+    np.testing.assert_array_equal(one[0].valid_T, split[0].valid_T)
+    if gain == 30.0:
+        assert (one[0].valid_T < config.seq_len).all()
+    for a, b in zip(one[2].values(), split[2].values(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
+
+
+def test_threaded_rows_with_row_gains(monkeypatch):
+    config = Config(seq_len=50, hidden_size=8, batch_size=6)
+    gains = np.array([0.5, 0.5, 1.0, 1.0, 1.5, 1.5])  # not chaotic: rounding differences stay at rounding
+    one = _run(config, gains)
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "WORKERS", 2)
+    split = _run(config, gains)
+    np.testing.assert_allclose(one[0].h, split[0].h, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(one[1].log10_norm, split[1].log10_norm, rtol=1e-11, atol=1e-13)
+
+
+def test_run_rows_propagates_a_workers_exception(monkeypatch):
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "WORKERS", 2)
+    seen = []
+
+    def fn(rows: slice) -> None:
+        seen.append(rows)
+        if rows.start > 0:
+            raise RuntimeError("boom in a worker")
+
+    with pytest.raises(RuntimeError, match="boom in a worker"):
+        threads.run_rows(fn, 4, 1)
+    assert sorted(s.start for s in seen) == [0, 2]
