@@ -11,6 +11,7 @@ The backward step is the transpose of the forward Jacobian ``J_t = diag(act'(a_t
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ CHUNK = 32  # Jacobian products per batched SVD call
 RENORMALIZE_EVERY = 16
 SAFE = 1e150
 CHUNK_BYTES = 2**25  # and at most 32 MiB of them
+PARAM_CHUNK = 2**18  # elements (2 MiB) of the scaled deltas per matrix product in param_grads
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
         vr, sr, dr, inj = v[..., rows, :], s[..., rows], traj.dact[..., rows, :], inject[..., rows]
         gr = None if g is None else g[..., rows, :]
         any_inject = inj.reshape(T + 1, -1).any(axis=1)
+        inject_steps = np.flatnonzero(any_inject).tolist()  # ascending; one step for the last-step loss
         w = np.empty(vr.shape[1:])  # work buffer: large temporaries in this loop cost more than the arithmetic
         vs, ds = list(vr), list(dr)  # per-step views made once (call overhead dominates at small sizes)
         mm = np.dot if vr.ndim == 3 else np.matmul
@@ -108,8 +111,9 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                 # A block of steps t, t-1, ..., end propagated without renormalizing (two numpy calls a step),
                 # then normalized at once; it ends early at a step where the loss adds its readout.
                 end = max(0, t - RENORMALIZE_EVERY + 1)
-                hits = np.flatnonzero(any_inject[end:t + 1])
-                end = end + int(hits[-1]) if hits.size else end
+                i = bisect.bisect_right(inject_steps, t) - 1  # the latest step <= t where the loss reads h
+                if i >= 0 and inject_steps[i] >= end:
+                    end = inject_steps[i]
                 base_v, base_s = vr[t + 1], sr[t + 1]
                 cur = base_v
                 for tau in range(t, end - 1, -1):
@@ -118,7 +122,11 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                 n = np.sqrt(np.einsum("...i,...i->...", block, block))
                 # Safe only if no value left float64's comfortable range and nothing vanished to zero on the way
                 # (a zero could be an underflow, not a true zero): otherwise redo the block renormalizing every step.
-                if np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
+                # The common case first, in two reductions (NaN fails both comparisons).
+                if n.min() > 1 / SAFE and n.max() < SAFE:
+                    sr[end:t + 1] = base_s + np.log10(n)
+                    block /= n[..., None]
+                elif np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
                     sr[end:t + 1] = np.where(n > 0, base_s + np.log10(n), -np.inf)
                     block /= np.where(n > 0, n, 1.0)[..., None]
                 else:
@@ -168,15 +176,18 @@ class ParamGrads:
             return _times(self.W_hh, k), _times(self.W_xh, k), _times(self.b, k)
 
 
-def _scaled_deltas(grad: LogGrad, traj: Trajectory, top: Array | float) -> Array:
-    """``dL/da_t / 10**top`` (shape ``(T, ..., B, N)``), built in one buffer: at large sizes every temporary of this
-    size costs as much as the matrix products that follow."""
+def _delta_scales(grad: LogGrad, top: Array | float) -> Array:
+    """``10**(log10 ||dL/dh_t|| - top)`` for t = 1..T (shape ``(T, ..., B)``; 0 where the gradient is 0 or undefined)."""
     ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
     top_safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(under="ignore", invalid="ignore"):
-        scale = np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)
+        return np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)
+
+
+def _scaled_deltas(grad: LogGrad, traj: Trajectory, top: Array) -> Array:
+    """``dL/da_t / 10**top`` (shape ``(T, ..., B, N)``), built in one buffer."""
     w = np.multiply(traj.dact[1:], grad.v[1:])
-    w *= scale[..., None]
+    w *= _delta_scales(grad, top)[..., None]
     return w
 
 
@@ -197,12 +208,25 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     if not np.isfinite(top):
         N, D = traj.h.shape[-1], x.shape[-1]
         return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
-    w = _scaled_deltas(grad, traj, top)  # (T, B, N)
-    h_prev = _states_before(traj)
-    # sums over (t, b) as one matrix product each (BLAS), not einsum's loops: (T*B, N)^T (T*B, N)
-    flat_w = w.reshape(-1, w.shape[-1])
-    return ParamGrads(flat_w.T @ h_prev.reshape(-1, h_prev.shape[-1]), flat_w.T @ x.reshape(-1, x.shape[-1]),
-                      flat_w.sum(axis=0), top)
+    N, D = traj.h.shape[-1], x.shape[-1]
+    # Sums over (t, b) as matrix products (BLAS), not einsum's loops, over chunks of rows: the (T*B, N) scaled deltas
+    # are never built whole (at large sizes a temporary that size costs as much as the products).
+    scale = _delta_scales(grad, top).reshape(-1)
+    dact, v = traj.dact[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)
+    h_prev, xs = traj.h[:-1].reshape(-1, N), x.reshape(-1, D)
+    clean = bool(np.all(traj.valid_T == traj.T))  # else the NaN states after an overflow (their deltas are 0)
+    dW, dX, db = np.zeros((N, N)), np.zeros((N, D)), np.zeros(N)
+    rows = dact.shape[0]
+    chunk = max(1, PARAM_CHUNK // N)
+    buf = np.empty((min(chunk, rows), N))
+    for i in range(0, rows, chunk):
+        j = min(i + chunk, rows)
+        w = np.multiply(dact[i:j], v[i:j], out=buf[:j - i])
+        w *= scale[i:j, None]
+        dW += w.T @ (h_prev[i:j] if clean else np.nan_to_num(h_prev[i:j]))
+        dX += w.T @ xs[i:j]
+        db += w.sum(axis=0)
+    return ParamGrads(dW, dX, db, top)
 
 
 def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
