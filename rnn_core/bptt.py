@@ -177,7 +177,7 @@ class ParamGrads:
 
 
 def _delta_scales(grad: LogGrad, top: Array | float) -> Array:
-    """``10**(log10 ||dL/dh_t|| - top)`` for t = 1..T (shape ``(T, ..., B)``; 0 where the gradient is 0 or undefined)."""
+    """``10**(log10 ||dL/dh_t|| - top)`` for t = 1..T, shape ``(T, ..., B)``; 0 where the gradient is 0 or undefined."""
     ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
     top_safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(under="ignore", invalid="ignore"):
