@@ -16,7 +16,7 @@ from rnn_core.phase import AXES, VIEWS, MapSettings
 from rnn_core.presets import PRESETS, PRESETS_BY_NAME
 
 from .map_view import AXIS_TITLES
-from .state import VALUES, bind, load_url_once, preset_from_link
+from .state import VALUES, bind, load_url_once, preset_from_link, set_values
 from .text import LANGUAGES, TEXTS
 
 # The gain slider's stops: round numbers on a log scale, each activation's standard gain, every preset's gain. The
@@ -34,7 +34,7 @@ def apply_preset() -> None:
     preset = PRESETS_BY_NAME.get(st.session_state.get("preset") or "")
     if preset is None:
         return
-    st.session_state[VALUES] = preset.config.to_dict()  # the widgets follow on this rerun (see ui.state.bind)
+    set_values(VALUES, preset.config.to_dict())  # the widgets follow on this rerun (see ui.state.bind)
     st.session_state["preset"] = None
 
 def _format_gain(g: float) -> str:
@@ -45,9 +45,11 @@ def _widget(name: str, values: dict[str, Any]) -> Any:
     """One sidebar widget for field ``name``, built from its declaration in :class:`Config`."""
     f = FIELDS[name]
     spec = f.metadata
-    common = {"label": spec["label"], "help": spec["help"], **bind(VALUES, name)}
+    common = {"label": spec["label"], "help": spec["help"]}
     if spec["choices"] is not None:
-        return st.selectbox(options=list(spec["choices"]), **common)
+        options = list(spec["choices"])
+        return st.selectbox(options=options, **common, **bind(VALUES, name, "index", options))
+    common.update(bind(VALUES, name))
     if name == "gain":
         options = sorted({*GAIN_GRID, st.session_state["gain_extra"], values["gain"]})
         return st.select_slider(options=options, format_func=_format_gain, **common)
@@ -71,8 +73,15 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
     values = dict(st.session_state[VALUES])
     hidden = st.session_state["hidden"] | frozenset(skip)
     with st.sidebar:
-        st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
-                     placeholder="Choose a preset…", help="Sets every control at once.")
+        if st.session_state.get("preset") is not None:  # a pick that reached a new session's first run (below)
+            apply_preset()
+        picked = st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
+                              placeholder="Choose a preset…", help="Sets every control at once.")
+        if picked is not None:
+            # The callback sets the menu back to None before the run, unless Streamlit ran none: on the first run of a
+            # session, which a browser reconnecting after a server restart starts with the user's pick in it. The
+            # rerun applies the pick above, before the menu is drawn, and redraws the controls with its settings.
+            st.rerun()
         groups = {
             "Network": ("activation", "init", "gain", "hidden_size", "bias_scale"),
             "Sequence": ("seq_len", "batch_size", "input_kind", "input_scale", "input_size", "text"),
@@ -104,6 +113,7 @@ def _validated(values: dict[str, Any]) -> Config:
         config = Config.from_dict(values)
         check_work(config, UI_MAX_WORK)
     except ValueError as err:
+        st.session_state[VALUES] = values  # the controls keep what they show
         st.sidebar.error(f"{err}. Showing the last valid settings.")
         return Config.from_dict(st.session_state["last_good"])
     st.session_state[VALUES] = config.to_dict()
@@ -113,9 +123,10 @@ def _validated(values: dict[str, Any]) -> Config:
 def language_control() -> tuple[dict[str, Any], tuple[str, ...]]:
     """The tour's language switch (kept in the URL as ``lang``); puts the chosen texts in ``tour_text``."""
     load_url_once()
-    st.segmented_control(TEXTS["en"]["language"] + " / " + TEXTS["da"]["language"], list(LANGUAGES),
-                         format_func=LANGUAGES.get, required=True, **bind("prefs", "lang"))
-    st.session_state["tour_text"] = TEXTS[st.session_state["prefs"]["lang"]]
+    lang = st.segmented_control(TEXTS["en"]["language"] + " / " + TEXTS["da"]["language"], list(LANGUAGES),
+                                format_func=LANGUAGES.get, required=True, **bind("prefs", "lang", "default"))
+    st.session_state["prefs"]["lang"] = lang
+    st.session_state["tour_text"] = TEXTS[lang]
     return {}, ()
 
 def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -124,9 +135,11 @@ def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
     values = dict(st.session_state["map_values"])
     st.subheader("Map")
     values["axis"] = st.selectbox("Second axis", list(AXES), format_func=AXIS_TITLES.get,
-                                  help="What varies down the map, beside the gain.", **bind("map_values", "axis"))
-    values["view"] = st.radio("Colour by", list(VIEWS), horizontal=True, **bind("map_values", "view"),
-                              format_func={"rate": "gradient rate", "lyapunov": "λ_max"}.get)
+                                  help="What varies down the map, beside the gain.",
+                                  **bind("map_values", "axis", "index", AXES))
+    values["view"] = st.radio("Colour by", list(VIEWS), horizontal=True,
+                              format_func={"rate": "gradient rate", "lyapunov": "λ_max"}.get,
+                              **bind("map_values", "view", "index", VIEWS))
     a, b = st.columns(2)
     values["gain_min"] = a.number_input("Gain from", 0.001, 100.0, format="%g", **bind("map_values", "gain_min"))
     values["gain_max"] = b.number_input("Gain to", 0.001, 100.0, format="%g", **bind("map_values", "gain_max"))

@@ -3,11 +3,14 @@
 On a session's first run the URL is read once (``load_url_once``): a bad value warns and falls back to the default
 for that field; ``?hide=gain,init`` (an instructor's lesson link) hides controls, ``?hide=all`` all but the presets;
 ``?preset=slug`` applies a preset once. Widgets are bound to canonical stores in session state (``bind``), which
-survive hidden widgets and page switches; ``sync_url`` writes the settings back after every run.
+survive hidden widgets and page switches; ``sync_url`` writes the settings back after every run. A widget value the
+browser sends wins over the URL's: after a server restart the browser reconnects to a new session and sends the value
+the user just moved with that session's very first run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -25,25 +28,50 @@ VALUES = "config_values"  # session key of the canonical settings (survives hidd
 
 WIDGET_PREFIX = {VALUES: "w_", "map_values": "m_", "prefs": "p_"}
 
+FOLLOW = "widgets_to_follow"  # keys of the widgets whose canonical value code has set since they were last drawn
+
 def widget_key(name: str, store: str = VALUES) -> str:
     return f"{WIDGET_PREFIX[store]}{name}"
 
 def _copy_back(store: str, name: str) -> None:
     st.session_state[store][name] = st.session_state[widget_key(name, store)]
 
-def bind(store: str, name: str) -> dict[str, Any]:
+def set_values(store: str, values: dict[str, Any]) -> None:
+    """Set a canonical store from code (a preset): each of its widgets shows the new value when it is next drawn."""
+    st.session_state[store] = values
+    st.session_state.setdefault(FOLLOW, set()).update(widget_key(name, store) for name in values)
+
+def bind(store: str, name: str, default: str = "value", options: Sequence[Any] | None = None) -> dict[str, Any]:
     """Keyword arguments that bind a widget to ``st.session_state[store][name]``, the canonical value.
 
-    The widget's own state is set from the canonical value before every creation and copied back by its callback:
-    Streamlit drops (or resets) a keyed widget's state when the page changes, the canonical store survives.
+    The canonical store survives what the widget's own state does not (each page has its own widget ids, and Streamlit
+    drops a widget's state when a page change or a hidden control stops drawing it); the widget's callback copies a
+    change back into it. Before the widget is created:
+
+    - if code has set the store since the widget was drawn (:func:`set_values`, a preset), or the session holds a
+      different value for the key, the canonical value is written into the widget's state;
+    - otherwise the widget keeps its state, and the canonical value is its *default* (the widget's argument
+      ``default``: ``"value"``, or ``"index"`` into ``options``) for when it has none. It is not written: on a
+      session's first run the canonical values come from the URL, but a browser that reconnects after a server
+      restart sends the state of every widget it shows with that run, the one the user just moved included, and
+      Streamlit runs no callback for a widget the session has not registered yet; writing the URL's value would drop
+      that move. The caller puts the widget's return value into the store.
     """
     key = widget_key(name, store)
-    st.session_state[key] = st.session_state[store][name]
-    return {"key": key, "on_change": _copy_back, "args": (store, name)}
+    value = st.session_state[store][name]
+    kwargs: dict[str, Any] = {"key": key, "on_change": _copy_back, "args": (store, name)}
+    follow = st.session_state.get(FOLLOW, set())
+    if key in follow or (key in st.session_state and st.session_state[key] != value):
+        follow.discard(key)
+        st.session_state[key] = value
+    else:
+        kwargs[default] = value if options is None else list(options).index(value)
+    return kwargs
 
 def load_url_once() -> None:
     """On a session's first run, take every setting from the URL (warnings for what could not be used): the
-    configuration, the instructor's hidden controls and the regime map's settings."""
+    configuration, the instructor's hidden controls and the regime map's settings. The widgets take these values as
+    their defaults (:func:`bind`): a value the browser sends with this run is newer and wins."""
     if VALUES in st.session_state:
         return
     params = st.query_params.to_dict()
@@ -80,7 +108,7 @@ def preset_from_link() -> None:
         st.session_state["url_warnings"] = [*st.session_state.get("url_warnings", []),
                                             f"Ignored unknown preset {slug[:40]!r}."]
     else:
-        st.session_state[VALUES] = preset.config.to_dict()
+        set_values(VALUES, preset.config.to_dict())
     del st.query_params["preset"]
 
 def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:

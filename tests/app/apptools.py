@@ -14,3 +14,14 @@ def regime_shown(at: AppTest) -> str:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def reconnect(page: AppTest, session: AppTest) -> AppTest:
+    """The first run of ``session``, a new session, as a browser showing ``page`` starts it after a server restart.
+
+    The browser keeps the page and reconnects to a new session; its first rerun carries the page's URL and the state
+    of every widget on it, a change the user just made included (``widget.set_value(...)`` on ``page``, not run).
+    AppTest has no public call for a run with given widget states, hence ``_run`` and ``_tree``.
+    """
+    session.query_params = dict(page.query_params)
+    return session._run(page._tree.get_widget_states())

@@ -14,3 +14,9 @@ TIMEOUT = 120  # seconds per run: generous, the shared CI machine is slow and no
 def app():
     """A fresh dashboard session, not yet run (set query params first if needed)."""
     return AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def new_session():
+    """Another fresh dashboard session: the one a browser reconnects to after a server restart (see apptools)."""
+    return AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT)
