@@ -6,13 +6,16 @@ draw, so progress is shown between cached calls (``map_with_progress``).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from rnn_core import Config
 from rnn_core.phase import AXES, MapSettings, map_row
@@ -53,15 +56,45 @@ def map_with_progress(config: Config, settings: MapSettings) -> MapView:
 def cached_spectra(values: dict[str, Any]) -> SpectraView:
     return build_spectra_view(Config.from_dict(values))
 
+_ARROW_TRANSFORMER = "rnn_lab_arrow"
+_transform_lock = threading.Lock()  # Altair's active data transformer is global; sessions build charts in threads
+
+
+def _to_arrow(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
+    """Altair data transformer: the frame becomes a named dataset of Arrow IPC bytes, what Streamlit sends."""
+    arrow = convert_anything_to_arrow_bytes(data)
+    name = f"data_{hashlib.sha1(arrow).hexdigest()[:16]}"
+    datasets[name] = arrow
+    return {"name": name}
+
+
+alt.data_transformers.register(_ARROW_TRANSFORMER, _to_arrow)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
-def _chart_json(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> str:
-    # Turning an Altair chart into Vega-Lite (with schema validation) costs more than the analysis of the default
-    # configuration; the JSON of a chart is cached instead (compact: a few hundred kB at most per chart).
-    return _build().to_json(validate=False, indent=None)
+def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[str, dict[str, bytes]]:
+    """The chart's Vega-Lite spec without its data (JSON), and its datasets as Arrow IPC bytes.
+
+    Both are what Streamlit would make of the chart on every run: turning an Altair chart into Vega-Lite costs more
+    than the analysis of the default configuration, and Streamlit converts each dataset to Arrow (it leaves bytes as
+    they are). The frames go to Arrow directly, not through Altair's JSON records. Cached, a rerun only parses a few
+    kB of spec.
+    """
+    chart = _build()
+    datasets: dict[str, bytes] = {}
+    with _transform_lock, alt.data_transformers.enable(_ARROW_TRANSFORMER, datasets=datasets):
+        spec = chart.to_dict(validate=False)
+    spec.pop("datasets", None)  # what the transformer did not see (none from our builders)
+    return json.dumps(spec), datasets
+
 
 def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch") -> None:
     """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
-    st.vega_lite_chart(spec=json.loads(_chart_json(key, build)), width=width)
+    spec_json, datasets = _chart_spec(key, build)
+    spec = json.loads(spec_json)
+    if datasets:
+        spec["datasets"] = dict(datasets)
+    st.vega_lite_chart(spec=spec, width=width)

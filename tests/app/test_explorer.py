@@ -105,3 +105,27 @@ def test_overflow_banner_and_charts_stop(app):
     assert not at.exception
     assert any("overflowed float64 at step" in e.value for e in at.error)
     assert regime_shown(at) == "exploding"
+
+
+def test_chart_data_reaches_the_page_as_arrow_datasets(app):
+    # ui.cache.draw sends each chart's data as named Arrow datasets (what Streamlit itself would send), cached:
+    # every dataset the spec names must arrive, decode, and hold the rows the view computed.
+    import json
+
+    import pyarrow as pa
+
+    at = app.run()
+    found = {}
+    for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        assert "datasets" not in spec  # no inline JSON copy of the data
+        names = {d.name for d in chart.proto.datasets}
+        layers = [spec, *spec.get("layer", []), *spec.get("hconcat", []), *spec.get("vconcat", [])]
+        used = {layer["data"]["name"] for layer in layers if "name" in layer.get("data", {})}
+        assert used and used <= names, (used, names)
+        for d in chart.proto.datasets:
+            table = pa.ipc.open_stream(d.data.data).read_all()
+            assert table.num_rows > 0
+            found[tuple(sorted(table.column_names))] = table.num_rows
+    # the heatmap's frame: 100 steps (+ h_0) x 64 units
+    assert found[tuple(sorted(["t", "unit", "h", "t_end", "unit_end"]))] == 101 * 64
