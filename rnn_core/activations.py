@@ -25,8 +25,9 @@ class Activation:
         ``f(a, out)`` writes ``h = act(a)`` into ``out`` and returns it. Writing into preallocated arrays keeps the
         time loop free of large temporaries.
     df : callable
-        ``df(a, h, out)`` writes ``act'(a)`` into ``out``, using ``h = act(a)`` where that is cheaper (tanh,
-        sigmoid), as PyTorch does.
+        ``df(h, out)`` writes ``act'(a)`` into ``out`` from ``h = act(a)`` alone, as PyTorch does for tanh and
+        sigmoid. Every activation here allows it (relu and leaky relu: ``a > 0`` exactly where ``h > 0``), so the
+        forward pass need not keep the pre-activations.
     gamma : float
         ``sup |act'|``: 1 for tanh, relu and linear, 1/4 for sigmoid.
     standard_gain : float
@@ -35,7 +36,7 @@ class Activation:
 
     name: str
     f: Callable[[Array, Array], Array]
-    df: Callable[[Array, Array, Array], Array]
+    df: Callable[[Array, Array], Array]
     gamma: float
     standard_gain: float
 
@@ -46,10 +47,10 @@ class Activation:
     def derivative(self, a: Array) -> Array:
         """``act'(a)`` into a new array."""
         a = np.asarray(a, dtype=np.float64)
-        return self.df(a, self(a), np.empty_like(a))
+        return self.df(self(a), np.empty_like(a))
 
 
-def _tanh_df(a: Array, h: Array, out: Array) -> Array:
+def _tanh_df(h: Array, out: Array) -> Array:
     np.multiply(h, h, out=out)
     return np.subtract(1.0, out, out=out)
 
@@ -64,7 +65,7 @@ def _sigmoid(a: Array, out: Array) -> Array:
     return np.divide(num, out, out=out)
 
 
-def _sigmoid_df(a: Array, h: Array, out: Array) -> Array:
+def _sigmoid_df(h: Array, out: Array) -> Array:
     np.subtract(1.0, h, out=out)
     return np.multiply(h, out, out=out)
 
@@ -73,8 +74,9 @@ def _relu(a: Array, out: Array) -> Array:
     return np.maximum(a, 0.0, out=out)
 
 
-def _step(a: Array, h: Array, out: Array) -> Array:
-    return np.greater(a, 0.0, out=out, casting="unsafe")  # relu' = 1 for a > 0, 0 otherwise (PyTorch's choice at 0)
+def _step(h: Array, out: Array) -> Array:
+    # relu' = 1 for a > 0, 0 otherwise (PyTorch's choice at 0); h = max(a, 0) > 0 exactly where a > 0, NaN gives 0
+    return np.greater(h, 0.0, out=out, casting="unsafe")
 
 
 def _leaky(a: Array, out: Array) -> Array:
@@ -82,8 +84,8 @@ def _leaky(a: Array, out: Array) -> Array:
     return np.maximum(a, out, out=out)
 
 
-def _leaky_df(a: Array, h: Array, out: Array) -> Array:
-    out[...] = np.where(a > 0, 1.0, LEAKY_SLOPE)
+def _leaky_df(h: Array, out: Array) -> Array:
+    out[...] = np.where(h > 0, 1.0, LEAKY_SLOPE)  # h = max(a, 0.01 a) > 0 exactly where a > 0
     return out
 
 
@@ -92,7 +94,7 @@ def _linear(a: Array, out: Array) -> Array:
     return out
 
 
-def _ones(a: Array, h: Array, out: Array) -> Array:
+def _ones(h: Array, out: Array) -> Array:
     out.fill(1.0)
     return out
 

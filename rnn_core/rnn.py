@@ -7,7 +7,8 @@ networks at once); a single network has none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -108,7 +109,8 @@ class Trajectory:
     Attributes
     ----------
     h : ndarray, shape (T+1, ..., B, N) — ``h[t]`` is the hidden state at step t; ``h[0] = 0``. NaN after overflow.
-    a : ndarray, shape (T+1, ..., B, N) — pre-activations; ``a[0]`` is unused (zeros).
+    a : ndarray, shape (T+1, ..., B, N) — pre-activations; ``a[0]`` is unused (zeros); NaN from the overflow step.
+        Computed when first asked for (one matrix product over all steps): the forward pass does not keep them.
     dact : ndarray, shape (T+1, ..., B, N) — ``act'(a_t)``, the diagonal of the Jacobian ``J_t``; 0 where invalid.
     valid_T : ndarray of int, shape (..., B) — per sequence, the last step whose states are all finite (T when
         nothing overflowed); equal for all sequences of one network.
@@ -116,10 +118,23 @@ class Trajectory:
     """
 
     h: Array
-    a: Array
     dact: Array
     valid_T: Array
     row_gain: Array | None = None
+    _inputs: tuple[Array, Array] | None = field(default=None, repr=False, compare=False)  # (W_hh^T, drive)
+
+    @cached_property
+    def a(self) -> Array:
+        W_t, drive = self._inputs
+        a = np.zeros_like(self.h)
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.matmul(self.h[:-1], W_t, out=a[1:])
+            if self.row_gain is not None:
+                a[1:] *= self.row_gain[..., None]
+            a[1:] += drive
+        lead = self.valid_T.ndim
+        a[np.arange(self.T + 1).reshape(-1, *([1] * lead)) > self.valid_T] = np.nan
+        return a
 
     @property
     def T(self) -> int:
@@ -158,42 +173,40 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     drive += params.b[..., None, :]
     g = None if row_gain is None else np.asarray(row_gain, dtype=np.float64)[..., None]  # (..., B, 1)
     h = np.empty((T + 1, *lead, B, N))
-    a = np.empty((T + 1, *lead, B, N))
     dact = np.empty((T + 1, *lead, B, N))
     h[0] = 0.0
-    a[0] = 0.0
 
     def run(rows: slice) -> None:
         """The time loop for one block of sequences (they never interact), then its derivatives."""
-        hr, ar, dr, drv = h[..., rows, :], a[..., rows, :], dact[..., rows, :], drive[..., rows, :]
+        hr, dr, drv = h[..., rows, :], dact[..., rows, :], drive[..., rows, :]
         gr = None if g is None else g[..., rows, :]
+        at = np.empty(hr.shape[1:])  # a_t, in cache: the pre-activations are not kept (Trajectory.a recomputes them)
         # Per-step views made once, and np.dot for plain 2-D products: at N = 64, B = 1 a step is ~3 us of call
         # overhead and almost no arithmetic.
-        hs, as_, drvs, f = list(hr), list(ar), list(drv), act.f
+        hs, drvs, f = list(hr), list(drv), act.f
         mm = np.dot if hr.ndim == 3 else np.matmul
         with np.errstate(over="ignore", invalid="ignore"):
             for t in range(1, T + 1):
-                at = as_[t]  # written in place: large temporaries in this loop cost more than the arithmetic
                 mm(hs[t - 1], W_t, out=at)
                 if gr is not None:
                     at *= gr
                 at += drvs[t - 1]
                 f(at, hs[t])
-            act.df(ar, hr, dr)
+            act.df(hr, dr)
 
     run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
+    row_gain_out = None if g is None else g[..., 0]
     # One cheap pass decides whether the element-wise check is needed: a sum is finite only if every term is
     # (a finite sum can overflow for states near 1e308; then the exact check below runs, which is merely slower).
     with np.errstate(over="ignore", invalid="ignore"):
         all_finite = bool(np.isfinite(h.sum()) and np.isfinite(dact.sum()))
     if all_finite:
-        return Trajectory(h, a, dact, np.full((*lead, B), T), None if g is None else g[..., 0])
+        return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, drive))
     finite = np.isfinite(h).all(axis=-1) & np.isfinite(dact).all(axis=-1)  # (T+1, ..., B)
     finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
     valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
     if np.any(valid_T < T):
         bad = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T  # (T+1, ..., B)
         h[bad] = np.nan
-        a[bad] = np.nan
         dact[bad] = 0.0
-    return Trajectory(h, a, dact, valid_T, None if g is None else g[..., 0])
+    return Trajectory(h, dact, valid_T, row_gain_out, (W_t, drive))

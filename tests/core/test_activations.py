@@ -70,8 +70,23 @@ def test_f_writes_into_out_and_returns_it(activation):
     np.testing.assert_array_equal(out, act(a))
     h = act(a)
     dout = np.empty_like(a)
-    assert act.df(a, h, dout) is dout
+    assert act.df(h, dout) is dout
     np.testing.assert_array_equal(dout, act.derivative(a))
+
+
+def test_derivative_from_the_output_alone_matches_the_pre_activation_rule(activation):
+    # df sees only h = act(a): for relu and leaky relu the sign of h must be the sign of a, down to the
+    # subnormals, zeros of both signs, infinities and NaN (which PyTorch also maps to a zero derivative for relu)
+    a = np.array([-np.inf, -1e308, -3.0, -1e-320, -5e-324, -0.0, 0.0, 5e-324, 1e-320, 3.0, 1e308, np.inf, np.nan])
+    act = ACTIVATIONS[activation]
+    with np.errstate(invalid="ignore", over="ignore"):
+        got = act.derivative(a)
+    if activation == "relu":
+        np.testing.assert_array_equal(got, np.where(a > 0, 1.0, 0.0))
+    elif activation == "leaky_relu":
+        np.testing.assert_array_equal(got, np.where(a > 0, 1.0, LEAKY_SLOPE))
+    elif activation == "linear":
+        np.testing.assert_array_equal(got, np.ones_like(a))
 
 
 def test_unknown_activation_names_the_allowed_ones():
