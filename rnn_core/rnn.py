@@ -193,14 +193,14 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
                 at += drvs[t - 1]
                 f(at, hs[t])
             act.df(hr, dr)
+            # One cheap pass decides whether the element-wise check below is needed: a sum is finite only if every
+            # term is (a finite sum can overflow for states near 1e308; then the exact check runs, merely slower).
+            finite_sums.append(bool(np.isfinite(hr.sum()) and np.isfinite(dr.sum())))
 
+    finite_sums: list[bool] = []  # one per block (list.append is atomic across threads)
     run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
     row_gain_out = None if g is None else g[..., 0]
-    # One cheap pass decides whether the element-wise check is needed: a sum is finite only if every term is
-    # (a finite sum can overflow for states near 1e308; then the exact check below runs, which is merely slower).
-    with np.errstate(over="ignore", invalid="ignore"):
-        all_finite = bool(np.isfinite(h.sum()) and np.isfinite(dact.sum()))
-    if all_finite:
+    if all(finite_sums):
         return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, drive))
     finite = np.isfinite(h).all(axis=-1) & np.isfinite(dact).all(axis=-1)  # (T+1, ..., B)
     finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
