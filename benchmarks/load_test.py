@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,20 +368,35 @@ async def pick(page: Page, e: Expected, min_charts: int = MIN_CHARTS) -> float:
     return time.perf_counter() - start
 
 
+class Picks:
+    """The presets one session picks: each time a random one other than what it shows (``current``), about
+    ``think`` seconds apart, until the deadline (``deadline_box[0]``, which the driver may move)."""
+
+    def __init__(self, i: int, table: list[Expected], deadline_box: list[float], think: float) -> None:
+        self.rng, self.table, self.deadline_box, self.think = random.Random(1000 + i), table, deadline_box, think
+        self.current: Expected | None = None  # the default settings are no preset
+        self.done = 0
+
+    async def next(self) -> Expected | None:
+        """The next preset to pick, after the think time; None once the deadline has passed."""
+        if time.monotonic() >= self.deadline_box[0]:
+            return None
+        e = self.rng.choice([x for x in self.table if x is not self.current])
+        if self.think and self.done:
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+            if time.monotonic() >= self.deadline_box[0]:
+                return None
+        self.done += 1
+        return e
+
+
 async def run_session(i: int, page: Page, table: list[Expected], start: asyncio.Event, deadline_box: list[float],
                       stats: Stats, think: float, min_charts: int) -> None:
-    rng = random.Random(1000 + i)
-    current: Expected | None = None  # the default settings are no preset
+    picks = Picks(i, table, deadline_box, think)
     await start.wait()
-    done = 0
-    while time.monotonic() < deadline_box[0]:
-        e = rng.choice([x for x in table if x is not current])
-        if think and done:
-            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
-            if time.monotonic() >= deadline_box[0]:
-                break
+    while (e := await picks.next()) is not None:
+        current = picks.current
         stats.interactions += 1
-        done += 1
         try:
             latency = await pick(page, e, min_charts)
         except MenuError as err:
@@ -394,13 +410,13 @@ async def run_session(i: int, page: Page, table: list[Expected], start: asyncio.
             shown = which_preset(state["search"], table)
             if shown is not None and shown not in (e, current):  # another session's settings
                 stats.mismatches.append(f"session {i}: picked {e.slug!r}, URL shows {shown.slug!r}")
-            current = shown
+            picks.current = shown
             continue
         state = await page.evaluate(STATE_JS)
         if state["exceptions"]:
             stats.exceptions += 1
             await page.goto(f"{page.url.split('?')[0]}?{urlencode(e.params)}", timeout=60_000)
-            current = e
+            picks.current = e
             continue
         stats.latencies.append(latency)
         shown = which_preset(state["search"], table)
@@ -410,8 +426,23 @@ async def run_session(i: int, page: Page, table: list[Expected], start: asyncio.
         if state["metric"] != e.rate:
             stats.mismatches.append(f"session {i}: picked {e.slug!r}, per-step rate {state['metric']!r} "
                                     f"instead of {e.rate!r}")
-        current = e
-    stats.per_session[i] = done
+        picks.current = e
+    stats.per_session[i] = picks.done
+
+
+def latency_summary(latencies: list[float], timeouts: int, step_timeout: float
+                    ) -> tuple[list[float], tuple[float, float, float], Callable[[float], str]]:
+    """The latencies with the timed-out picks, their p50, p95 and maximum, and a formatter that marks a timeout.
+
+    A pick that timed out counts as ``step_timeout`` ("at least") in the percentiles: leaving it out would flatter
+    them.
+    """
+    lat = latencies + [step_timeout] * timeouts
+
+    def fmt(v: float) -> str:
+        return f"{'>=' if v >= step_timeout else ''}{v:.2f}"
+
+    return lat, (percentile(lat, 50), percentile(lat, 95), max(lat, default=math.nan)), fmt
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -459,12 +490,7 @@ async def load_test(sessions: int, seconds: float, think: float = 0.0, no_vega: 
         server.stop()
     tracebacks = server.log_text().count("Traceback (most recent call last)")
 
-    # a pick that timed out counts as STEP_TIMEOUT_S ("at least") in the percentiles: leaving it out would flatter them
-    lat = stats.latencies + [STEP_TIMEOUT_S] * stats.timeouts
-    p50, p95, pmax = percentile(lat, 50), percentile(lat, 95), max(lat, default=math.nan)
-
-    def fmt(v: float) -> str:
-        return f"{'>=' if v >= STEP_TIMEOUT_S else ''}{v:.2f}"
+    lat, (p50, p95, pmax), fmt = latency_summary(stats.latencies, stats.timeouts, STEP_TIMEOUT_S)
 
     peak_mb = sampler.peak / 2**20
     rows = [
@@ -491,18 +517,27 @@ async def load_test(sessions: int, seconds: float, think: float = 0.0, no_vega: 
           f"{f', waiting up to {STEP_TIMEOUT_S:g} s per pick' if STEP_TIMEOUT_S != LIMIT_S else ''} on {url} "
           f"(one headless Chromium, one context per session; {os.cpu_count()} CPUs, load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
+    return print_verdicts(rows, lat, p95, peak_mb, stats.errors, stats.mismatches,
+                          stats.load_errors + stats.ui_errors + stats.page_errors, tracebacks, server)
+
+
+def print_verdicts(rows: list[tuple[str, str]], lat: list[float], p95: float, peak_mb: float, errors: int,
+                   mismatches: list[str], error_items: list[str], tracebacks: int, server: Any) -> int:
+    """Print the figures, the verdicts against the targets and the first errors; 0 when every target is met.
+
+    Shared by this test and ``load_ws.py``; removes the server's log once printed.
+    """
     for name, value in rows:
         print(f"  {name:<20} {value}")
     verdicts = [
         (f"p95 latency < {TARGET_P95_S:g} s", bool(lat) and p95 < TARGET_P95_S),
         (f"peak RSS < {TARGET_RSS_MB:g} MB", peak_mb < TARGET_RSS_MB),
-        ("zero errors", stats.errors == 0),
-        ("zero mismatches", not stats.mismatches),
+        ("zero errors", errors == 0),
+        ("zero mismatches", not mismatches),
     ]
     for name, ok in verdicts:
         print(f"  {'PASS' if ok else 'MISS'}  {name}")
-    for title, items in (("errors", stats.load_errors + stats.ui_errors + stats.page_errors),
-                         ("mismatches", stats.mismatches)):
+    for title, items in (("errors", error_items), ("mismatches", mismatches)):
         for item in items[:10]:
             print(f"    {title}: {item}")
         if len(items) > 10:

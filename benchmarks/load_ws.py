@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import math
 import os
-import random
 import statistics
 import sys
 import time
@@ -49,17 +48,17 @@ from load_test import (
     LIMIT_S,
     MIN_CHARTS,
     RSS_SOURCE,
-    TARGET_P95_S,
-    TARGET_RSS_MB,
     Expected,
+    Picks,
     RssSampler,
     Server,
     _descendants,
     cpu_seconds,
     expected,
     free_port,
-    percentile,
+    latency_summary,
     preset_table,
+    print_verdicts,
     rss_bytes,
     which_preset,
 )
@@ -336,18 +335,10 @@ async def open_session(url: str, i: int, stats: Stats, default: Expected, table:
 async def run_session(i: int, session: Session, table: list[Expected], start: asyncio.Event, deadline_box: list[float],
                       stats: Stats, think: float) -> None:
     """Pick presets until the deadline; record each pick's latency and what was wrong with its run."""
-    rng = random.Random(1000 + i)
-    current: Expected | None = None  # the default settings are no preset
+    picks = Picks(i, table, deadline_box, think)
     await start.wait()
-    done = 0
-    while time.monotonic() < deadline_box[0]:
-        e = rng.choice([x for x in table if x is not current])
-        if think and done:
-            await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
-            if time.monotonic() >= deadline_box[0]:
-                break
+    while (e := await picks.next()) is not None:
         stats.picks += 1
-        done += 1
         try:
             run, latency = await session.rerun(session.pick(e.name), STEP_TIMEOUT_S)
         except TimeoutError:
@@ -368,8 +359,8 @@ async def run_session(i: int, session: Session, table: list[Expected], start: as
         stats.run_bytes.append(run.bytes)
         stats.run_messages.append(run.messages)
         stats.run_refs.append(run.refs)
-        current = which_preset("?" + session.query_string, table)
-    stats.per_session[i] = done
+        picks.current = which_preset("?" + session.query_string, table)
+    stats.per_session[i] = picks.done
     await session.ws.close()
 
 
@@ -421,12 +412,7 @@ async def load_test(sessions: int, seconds: float, think: float = 0.0) -> int:
         server.stop()
     tracebacks = server.log_text().count("Traceback (most recent call last)")
 
-    # a pick that timed out counts as STEP_TIMEOUT_S ("at least") in the percentiles: leaving it out would flatter them
-    lat = stats.latencies + [STEP_TIMEOUT_S] * stats.timeouts
-    p50, p95, pmax = percentile(lat, 50), percentile(lat, 95), max(lat, default=math.nan)
-
-    def fmt(v: float) -> str:
-        return f"{'>=' if v >= STEP_TIMEOUT_S else ''}{v:.2f}"
+    lat, (p50, p95, pmax), fmt = latency_summary(stats.latencies, stats.timeouts, STEP_TIMEOUT_S)
 
     peak_mb = _mb(sampler.peak)
     n_open = len(opened)
@@ -457,26 +443,8 @@ async def load_test(sessions: int, seconds: float, think: float = 0.0) -> int:
     print(f"RNN Gradient Lab websocket load test: {sessions} sessions x {seconds:g} s"
           f"{f', think time ~{think:g} s' if think else ''} on {server.url} (Streamlit's protocol, no browser; "
           f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)")
-    for name, value in rows:
-        print(f"  {name:<20} {value}")
-    verdicts = [
-        (f"p95 latency < {TARGET_P95_S:g} s", bool(lat) and p95 < TARGET_P95_S),
-        (f"peak RSS < {TARGET_RSS_MB:g} MB", peak_mb < TARGET_RSS_MB),
-        ("zero errors", stats.errors == 0),
-        ("zero mismatches", not stats.mismatches),
-    ]
-    for name, ok in verdicts:
-        print(f"  {'PASS' if ok else 'MISS'}  {name}")
-    for title, items in (("errors", stats.load_errors + stats.lost + stats.exceptions),
-                         ("mismatches", stats.mismatches)):
-        for item in items[:10]:
-            print(f"    {title}: {item}")
-        if len(items) > 10:
-            print(f"    ... and {len(items) - 10} more {title}")
-    if tracebacks:
-        print("  server log (tail):\n" + server.log_tail(2000))
-    server.remove_log()
-    return 0 if all(ok for _, ok in verdicts) else 1
+    return print_verdicts(rows, lat, p95, peak_mb, stats.errors, stats.mismatches,
+                          stats.load_errors + stats.lost + stats.exceptions, tracebacks, server)
 
 
 def main() -> int:
