@@ -235,10 +235,31 @@ def time_calls(fn: Callable[[], object], repeats: int, warmup: int, budget: floa
     return samples
 
 
+_canary_in = np.linspace(-2.0, 2.0, 2048).reshape(32, 64)
+_canary_w = np.eye(64) * 0.5
+
+
+def canary() -> float:
+    """Seconds of a fixed single-threaded NumPy job (200 x a tanh of 2,048 values and a 32 x 64 x 64 product).
+
+    The machine's speed at this moment: on a shared virtual machine the host's other guests can halve the speed of
+    both cores for minutes without anything showing in this machine's /proc/stat. Timed before every block, it shows
+    whether two contenders saw the same machine.
+    """
+    out, prod = np.empty_like(_canary_in), np.empty_like(_canary_in)
+    start = time.perf_counter()
+    for _ in range(200):
+        np.tanh(_canary_in, out=out)
+        np.dot(out, _canary_w, out=prod)
+    return time.perf_counter() - start
+
+
 def time_blocks(contenders: dict[str, Callable[[], object]], repeats: int, warmup: int,
-                rounds: int = 2) -> dict[str, list[Sample]]:
-    """Time every contender in blocks, ``rounds`` rounds in alternating order; return the pooled samples."""
+                rounds: int = 2) -> tuple[dict[str, list[Sample]], dict[str, list[float]]]:
+    """Time every contender in blocks, ``rounds`` rounds in alternating order; return the pooled samples and the
+    :func:`canary` time before each block."""
     samples: dict[str, list[Sample]] = {name: [] for name in contenders}
+    canaries: dict[str, list[float]] = {name: [] for name in contenders}
     names = list(contenders)
     per_round = [repeats // rounds + (1 if r < repeats % rounds else 0) for r in range(rounds)]
     for r in range(rounds):
@@ -246,8 +267,9 @@ def time_blocks(contenders: dict[str, Callable[[], object]], repeats: int, warmu
         for name in order:
             time.sleep(PAUSE_S)
             wait_idle()
+            canaries[name].append(min(canary() for _ in range(3)))
             samples[name] += time_calls(contenders[name], per_round[r], warmup)
-    return samples
+    return samples, canaries
 
 
 def clean_of(samples: list[Sample]) -> list[Sample]:
@@ -405,10 +427,10 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         warmup = 1 if quick else WARMUP[(N, T, B)]
         log(f"  (N, T, B) = ({N}, {T}, {B}): {repeats} repeats x {len(contenders)} contenders ...")
         meter = LoadMeter()
-        samples = time_blocks(contenders, repeats, warmup)
+        samples, canaries = time_blocks(contenders, repeats, warmup)
         others = meter.stop()
         results.append({"N": N, "T": T, "B": B, "D": config.input_dim, "flops": flops(N, T, B, config.input_dim),
-                        "samples": samples, "median": {k: med(v) for k, v in samples.items()},
+                        "samples": samples, "median": {k: med(v) for k, v in samples.items()}, "canary": canaries,
                         "err_dh": errs[0], "err_pg_loop": errs[1], "err_pg_fused": errs[2], "others": others})
     return results
 
@@ -431,6 +453,7 @@ def bench_analyze(quick: bool) -> dict:
         "step_contributions": lambda: step_contributions(grad, traj),
     }
     wait_idle()
+    speed = min(canary() for _ in range(3))
     meter = LoadMeter()
     samples: dict[str, list[Sample]] = {name: [] for name in fns}
     for _ in range(warmup):
@@ -441,7 +464,7 @@ def bench_analyze(quick: bool) -> dict:
             samples[name] += time_calls(fn, 1, 0, budget=0.0)
     total = samples.pop("analyze")
     return {"samples": total, "median": med(total), "parts": {k: med(v) for k, v in samples.items()},
-            "part_samples": samples, "others": meter.stop()}
+            "part_samples": samples, "others": meter.stop(), "canary": [speed, min(canary() for _ in range(3))]}
 
 
 def bench_sweeps(quick: bool) -> dict:
@@ -549,6 +572,11 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
         out(row)
     out("   other processes during the timing (cores): " + ",  ".join(
         f"{(r['N'], r['T'], r['B'])}: {cores(r['others'])}" for r in res["workloads"]))
+    fastest = min((c for r in res["workloads"] for v in r["canary"].values() for c in v), default=math.nan)
+    out("   machine speed before each block (canary, fastest of the section = 100%; below ~80% the host was busy):")
+    for r in res["workloads"]:
+        out(f"     {(r['N'], r['T'], r['B'])!s:<16} " + ";  ".join(
+            f"{name} " + ", ".join(f"{fastest / c:.0%}" for c in v) for name, v in r["canary"].items()))
     if torch is not None:
         out("   agreement with torch before timing (relative 2-norm error, float64):")
         for r in res["workloads"]:
@@ -572,6 +600,9 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
     out(f"   median {ms(a['median'])} ms   clean {clean_tag(a['samples'])}   spread {spread(a['samples']).strip()}"
         f"   target < {1e3 * ANALYZE_TARGET_S:g} ms   {judge(a['median'] < ANALYZE_TARGET_S)}   "
         f"(others: {cores(a['others'])} cores)")
+    fastest = min((c for r in res["workloads"] for v in r["canary"].values() for c in v), default=math.nan)
+    out("   machine speed before and after (canary, fastest of section 1 = 100%): "
+        + ", ".join(f"{fastest / c:.0%}" for c in a["canary"]))
     out("   breakdown (each part called alone on the same inputs, round-robin with analyze(); medians):")
     total_parts = 0.0
     for name, t in a["parts"].items():
