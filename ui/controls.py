@@ -70,11 +70,11 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
     """
     load_url_once()
     preset_from_link()
+    if st.session_state.get("preset") is not None:  # a pick that reached a new session's first run (below)
+        apply_preset()  # before the copy: hidden and irrelevant fields must take the preset's values too
     values = dict(st.session_state[VALUES])
     hidden = st.session_state["hidden"] | frozenset(skip)
     with st.sidebar:
-        if st.session_state.get("preset") is not None:  # a pick that reached a new session's first run (below)
-            apply_preset()
         picked = st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
                               placeholder="Choose a preset…", help="Sets every control at once.")
         if picked is not None:

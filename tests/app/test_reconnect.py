@@ -57,6 +57,22 @@ def test_first_preset_after_a_restart_is_applied(page, new_session):
     assert metric(at, "per-step rate") == rate(preset.config)
 
 
+@pytest.mark.parametrize("link, slug", [
+    ({"gain": "0.5", "hide": "gain"}, "exploding-relu"),  # the gain is hidden by the lesson link
+    ({"input_kind": "zeros"}, "saturation"),  # no input scale control under zero input: the preset sets it anyway
+])
+def test_first_preset_after_a_restart_sets_hidden_and_irrelevant_fields(app, new_session, link, slug):
+    for k, v in link.items():
+        app.query_params[k] = v
+    page = app.run()
+    preset = PRESETS_BY_SLUG[slug]
+    page.selectbox(key="preset").set_value(preset.name)
+    at = reconnect(page, new_session)
+    assert not at.exception
+    assert Config.from_dict({k: v for k, v in at.query_params.items() if k != "hide"}) == preset.config
+    assert metric(at, "per-step rate") == rate(preset.config)
+
+
 def test_plain_rerun_after_a_restart_keeps_the_link(page, new_session):
     at = reconnect(page, new_session)  # nothing moved: the page's widgets show the link's settings
     assert not at.exception
