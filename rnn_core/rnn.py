@@ -121,17 +121,20 @@ class Trajectory:
     dact: Array
     valid_T: Array
     row_gain: Array | None = None
-    _inputs: tuple[Array, Array] | None = field(default=None, repr=False, compare=False)  # (W_hh^T, drive)
+    # (W_hh^T, W_xh^T, b, x): what the pre-activations are recomputed from; small (x is (T, B, D), D << N)
+    _inputs: tuple[Array, Array, Array, Array] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def a(self) -> Array:
-        W_t, drive = self._inputs
+        if self._inputs is None:
+            raise ValueError("this Trajectory was built without the weights and inputs its pre-activations need")
+        W_t, W_xh_t, b, x = self._inputs
         a = np.zeros_like(self.h)
         with np.errstate(over="ignore", invalid="ignore"):
             np.matmul(self.h[:-1], W_t, out=a[1:])
             if self.row_gain is not None:
                 a[1:] *= self.row_gain[..., None]
-            a[1:] += drive
+            a[1:] += _drive(x, W_xh_t, b)
         lead = self.valid_T.ndim
         a[np.arange(self.T + 1).reshape(-1, *([1] * lead)) > self.valid_T] = np.nan
         return a
@@ -144,6 +147,13 @@ class Trajectory:
     def overflow_step(self) -> Array:
         """The first step with a non-finite state, or -1 where none (same shape as ``valid_T``)."""
         return np.where(self.valid_T < self.T, self.valid_T + 1, -1)
+
+
+def _drive(x: Array, W_xh_t: Array, b: Array) -> Array:
+    """The input drive ``W_xh x_t + b`` of every step, shape (T, ..., B, N)."""
+    drive = np.matmul(x, W_xh_t[None])
+    drive += b[..., None, :]
+    return drive
 
 
 def forward(params: Params, x: Array, activation: str, row_gain: Array | None = None, groups: int = 1) -> Trajectory:
@@ -168,9 +178,8 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
         x = x.reshape(T, *([1] * len(lead)), B, -1)
     N = params.hidden_size
     W_t = np.ascontiguousarray(np.swapaxes(params.W_hh, -1, -2))  # (..., N, N): h @ W_hh^T; contiguous for BLAS
-    # (T, ..., B, N): the input drive W_xh x_t + b of every step at once, out of the sequential loop
-    drive = np.matmul(x, np.swapaxes(params.W_xh, -1, -2)[None])
-    drive += params.b[..., None, :]
+    W_xh_t = np.swapaxes(params.W_xh, -1, -2)
+    drive = _drive(x, W_xh_t, params.b)  # (T, ..., B, N), every step at once, out of the sequential loop
     g = None if row_gain is None else np.asarray(row_gain, dtype=np.float64)[..., None]  # (..., B, 1)
     h = np.empty((T + 1, *lead, B, N))
     dact = np.empty((T + 1, *lead, B, N))
@@ -201,7 +210,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
     row_gain_out = None if g is None else g[..., 0]
     if all(finite_sums):
-        return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, drive))
+        return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, W_xh_t, params.b, x))
     finite = np.isfinite(h).all(axis=-1) & np.isfinite(dact).all(axis=-1)  # (T+1, ..., B)
     finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
     valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
@@ -209,4 +218,4 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
         bad = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T  # (T+1, ..., B)
         h[bad] = np.nan
         dact[bad] = 0.0
-    return Trajectory(h, dact, valid_T, row_gain_out, (W_t, drive))
+    return Trajectory(h, dact, valid_T, row_gain_out, (W_t, W_xh_t, params.b, x))

@@ -32,7 +32,10 @@ def row_blocks(B: int, row_work: int) -> list[slice]:
 
     ``row_work`` is the work of one row per step (multiply-adds, ``N**2`` for one network, more for a stack).
     """
-    n = max(1, min(WORKERS, B, (B * row_work) // MIN_BLOCK_WORK))
+    # At least 2 rows a block: BLAS takes another path for a single row (a matrix-vector product) and rounds
+    # differently, and chaos amplifies that; with 2 or more rows a block's numbers equal the whole batch's to the bit
+    # here, so they do not depend on how many cores the machine has.
+    n = max(1, min(WORKERS, B // 2, (B * row_work) // MIN_BLOCK_WORK))
     edges = [B * i // n for i in range(n + 1)]
     return [slice(edges[i], edges[i + 1]) for i in range(n)]
 

@@ -62,3 +62,11 @@ def test_run_rows_propagates_a_workers_exception(monkeypatch):
     with pytest.raises(RuntimeError, match="boom in a worker"):
         threads.run_rows(fn, 4, 1)
     assert sorted(s.start for s in seen) == [0, 2]
+
+
+def test_blocks_have_two_rows_at_least(monkeypatch):
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "WORKERS", 4)
+    for B in range(1, 12):
+        sizes = [b.stop - b.start for b in threads.row_blocks(B, 1)]
+        assert sum(sizes) == B and (B == 1 or min(sizes) >= 2), (B, sizes)
