@@ -188,6 +188,7 @@ class Session:
         self.cache: dict[str, list] = {}  # message hash -> [ForwardMsg, runs since last used]
         self.max_age = 2  # the server's max_cached_message_age, from new_session
         self.preset_id: str | None = None  # the Preset menu's widget id, from the last run's deltas
+        self.pending: Run | None = None  # a run whose end has not arrived yet (see receive_run)
 
     def client_state(self, change: WidgetState | None = None) -> ClientState:
         """The rerun request the browser sends: the page, its URL, every widget's state (with ``change``)."""
@@ -213,16 +214,25 @@ class Session:
         return run, time.perf_counter() - start
 
     async def receive_run(self, deadline: float) -> Run:
-        """Read ForwardMsgs until the run's script_finished (``TimeoutError`` at ``deadline``, perf_counter)."""
-        run = Run()
+        """Read ForwardMsgs until the run's script_finished (``TimeoutError`` at ``deadline``, perf_counter).
+
+        A run cut by the deadline stays in ``self.pending``, and the next call goes on with it: checked after it ends,
+        a run must be whole (its URL, headline and widgets arrive early).
+        """
+        run = self.pending or Run()
+        self.pending = run
         while not run.finished:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise TimeoutError
-            frame = await asyncio.wait_for(self.ws.recv(), remaining)
+            try:
+                frame = await asyncio.wait_for(self.ws.recv(), remaining)
+            except asyncio.TimeoutError:  # not the built-in TimeoutError before Python 3.11
+                raise TimeoutError from None
             run.messages += 1
             run.bytes += len(frame)
             self._receive(ForwardMsg.FromString(frame), run)
+        self.pending = None
         self._after_run(run)
         return run
 
