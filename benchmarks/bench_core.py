@@ -573,7 +573,8 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
     out("   other processes during the timing (cores): " + ",  ".join(
         f"{(r['N'], r['T'], r['B'])}: {cores(r['others'])}" for r in res["workloads"]))
     fastest = min((c for r in res["workloads"] for v in r["canary"].values() for c in v), default=math.nan)
-    out("   machine speed before each block (canary, fastest of the section = 100%; below ~80% the host was busy):")
+    out(f"   machine speed before each block (canary, fastest of the section = 100% = {1e3 * fastest:.2f} ms; "
+        "below ~80% the host was busy):")
     for r in res["workloads"]:
         out(f"     {(r['N'], r['T'], r['B'])!s:<16} " + ";  ".join(
             f"{name} " + ", ".join(f"{fastest / c:.0%}" for c in v) for name, v in r["canary"].items()))
