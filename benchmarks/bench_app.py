@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_core import canary  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rnn_core import Config  # noqa: E402
@@ -41,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    speed = [min(canary() for _ in range(3))]
     print(f"{'case':24} {'cold rerun':>12} {'cached rerun':>13} {'core alone':>11}  targets")
     for name, params in CASES.items():
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
@@ -62,6 +64,9 @@ def main() -> None:
             target = (f"cold < {tc * 1000:.0f} ms {'PASS' if c < tc else 'MISS'}, "
                       f"cached < {tk * 1000:.0f} ms {'PASS' if k < tk else 'MISS'}")
         print(f"{name:24} {c * 1000:9.0f} ms {k * 1000:10.0f} ms {r * 1000:8.0f} ms  {target}")
+    speed.append(min(canary() for _ in range(3)))
+    print(f"machine speed: bench_core's canary took {1e3 * speed[0]:.1f} ms before and {1e3 * speed[1]:.1f} ms after "
+          "(~8 ms when the shared host is fast; near twice that, every time here is too)")
 
 
 if __name__ == "__main__":
