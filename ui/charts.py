@@ -56,20 +56,29 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
     color = alt.Color("label:N", title=None, sort=[QUANTITIES[q] for q in names],
                       scale=alt.Scale(domain=[QUANTITIES[q] for q in names], range=[COLORS[q] for q in names]),
                       legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=320))
-    base = alt.Chart(data).encode(
+    # One line mark whose width, dash and opacity follow the curve, not one layer per style: layering copies the
+    # chart per layer, which made this the costliest chart to build. The theory lines are dashed, the Jacobian norm
+    # wide and translucent under the measured gradient, which is drawn last so that it stays visible where the two
+    # coincide: Vega draws the series in the order they first appear in the data (an ``order`` channel would instead
+    # reorder the points along each line).
+    labels = [QUANTITIES[q] for q in names]
+    style = {"grad_norm": (2.2, [1, 0], 1.0, 3), "jacobian_norm": (4.0, [1, 0], 0.55, 2),
+             "pascanu_bound": (1.8, [6, 4], 1.0, 1), "lyapunov": (1.8, [6, 4], 1.0, 0)}
+    data = data.iloc[data["quantity"].map({q: v[3] for q, v in style.items()}).argsort(kind="stable")]
+
+    def by_curve(channel, i: int):
+        return channel("label:N", legend=None, scale=alt.Scale(domain=labels, range=[style[q][i] for q in names]))
+
+    return alt.Chart(data).mark_line(clip=True).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_value:Q", scale=alt.Scale(domain=domain), axis=_pow10_axis("norm (log scale)")),
         color=color,
+        strokeWidth=by_curve(alt.StrokeWidth, 0),
+        strokeDash=by_curve(alt.StrokeDash, 1),
+        opacity=by_curve(alt.Opacity, 2),
         tooltip=[alt.Tooltip("label:N", title="curve"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
-    )
-    # the measured gradient is drawn last, so that it stays visible where the Jacobian norm coincides with it
-    jacobian = base.transform_filter(alt.datum.quantity == "jacobian_norm").mark_line(strokeWidth=4, opacity=0.55,
-                                                                                     clip=True)
-    measured = base.transform_filter(alt.datum.quantity == "grad_norm").mark_line(strokeWidth=2.2, clip=True)
-    theory_lines = base.transform_filter(alt.FieldOneOfPredicate("quantity", ["pascanu_bound", "lyapunov"])
-                                         ).mark_line(strokeWidth=1.8, strokeDash=[6, 4], clip=True)
-    return alt.layer(theory_lines, jacobian, measured).properties(height=HEIGHT).interactive(bind_y=False)
+    ).properties(height=HEIGHT).interactive(bind_y=False)
 
 
 def heatmap_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
