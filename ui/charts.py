@@ -91,9 +91,9 @@ def heatmap_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
     scheme = "viridis" if activation == "sigmoid" else "redblue"
     return alt.Chart(data).mark_rect().encode(
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
-        x2="t_end:Q",
+        x2=alt.X2("t_end:Q"),
         y=alt.Y("unit:Q", title="hidden unit", scale=alt.Scale(nice=False), axis=T_AXIS),
-        y2="unit_end:Q",
+        y2=alt.Y2("unit_end:Q"),
         color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme=scheme, domain=domain, clamp=True,
                                                           reverse=scheme == "redblue")),
         tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("unit:Q"), alt.Tooltip("h:Q", format=".4g")],
@@ -107,7 +107,7 @@ def unit_lines_chart(df: pd.DataFrame, units: list[int]) -> alt.Chart:
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("h:Q", title="h_t"),
         color=alt.Color("unit:N", title="unit", legend=alt.Legend(orient="right")),
-        tooltip=["t:Q", "unit:N", alt.Tooltip("h:Q", format=".4g")],
+        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("unit:N"), alt.Tooltip("h:Q", format=".4g")],
     ).properties(height=220)
 
 
@@ -119,14 +119,14 @@ def state_stats_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_norm_h:Q", axis=_pow10_axis("‖h_t‖ (log scale)", decades=span > 2),
                 scale=alt.Scale(zero=False)),
-        tooltip=["t:Q", alt.Tooltip("log10_norm_h:Q", title="log10 ‖h_t‖", format=".3f")],
+        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("log10_norm_h:Q", title="log10 ‖h_t‖", format=".3f")],
     ).properties(height=200, title="size of the state ‖h_t‖")
     label = "dead ReLUs" if activation in ("relu", "leaky_relu") else "saturated units"
     sat = alt.Chart(df[df["valid"]]).mark_area(color="#c8553d", opacity=0.6, line=True).encode(
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("saturated:Q", title=f"fraction of {label}", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
-        tooltip=["t:Q", alt.Tooltip("saturated:Q", format=".1%")],
+        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("saturated:Q", format=".1%")],
     ).properties(height=200, title=f"fraction of {label}")
     return alt.hconcat(norm, sat).resolve_scale(x="independent")
 
@@ -145,7 +145,8 @@ def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) ->
     reach = max([1.0 / gamma, 1.0, float(df["abs"].max()) if len(df) else 1.0]) * 1.1
     scale = alt.Scale(domain=[-reach, reach], nice=False)
     ring = alt.Chart(circles).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.X("re:Q", scale=scale, title="Re λ"), y=alt.Y("im:Q", scale=scale, title="Im λ"), order="order:Q",
+        x=alt.X("re:Q", scale=scale, title="Re λ"), y=alt.Y("im:Q", scale=scale, title="Im λ"),
+        order=alt.Order("order:Q"),
         color=alt.Color("circle:N", title=None, scale=alt.Scale(range=["#555555", "#d1495b"]),
                         legend=alt.Legend(orient="bottom")))
     dots = alt.Chart(df).mark_circle(size=36, color="#1f4e9c", opacity=0.8).encode(
@@ -162,8 +163,8 @@ def contributions_chart(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data.assign(base=lo)).mark_bar(color="#2ca58d").encode(
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_contribution:Q", axis=_pow10_axis("‖term_t‖ (log scale)"), scale=alt.Scale(zero=False)),
-        y2="base:Q",
-        tooltip=["t:Q", alt.Tooltip("log10_contribution:Q", title="log10 ‖δ_t h_{t−1}ᵀ‖", format=".3f")],
+        y2=alt.Y2("base:Q"),
+        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("log10_contribution:Q", title="log10 ‖δ_t h_{t−1}ᵀ‖", format=".3f")],
     ).properties(height=240)
 
 
@@ -173,7 +174,8 @@ def singular_values_chart(df: pd.DataFrame) -> alt.Chart:
         x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
         y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
         color=alt.Color("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=["matrix:N", "index:Q", alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
+        tooltip=[alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
+                 alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=240)
 
 
@@ -195,12 +197,12 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
     y = alt.Y("axis_value:N", title=axis_title, sort=order)
     heat = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.3).encode(
         x=alt.X("gain_lo:Q", title="gain g (log scale)", scale=alt.Scale(type="log", nice=False)),
-        x2="gain_hi:Q",
+        x2=alt.X2("gain_hi:Q"),
         y=y,
         color=alt.Color(f"{column}:Q", title=title,
                         scale=alt.Scale(scheme="redblue", domainMid=0, domain=[-reach, reach], reverse=True),
                         legend=alt.Legend(orient="right", gradientLength=220)),
-        href="href:N",
+        href=alt.Href("href:N"),
         tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", format=".4g"),
                  alt.Tooltip("log10_rate:Q", title="log10 rate", format=".3f"),
                  alt.Tooltip("lyapunov_max:Q", title="λ_max", format=".3f"), alt.Tooltip("regime:N"),
@@ -215,7 +217,7 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#111111", "#edae49"]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=["line:N", alt.Tooltip("gain:Q", format=".3g")])
+        tooltip=[alt.Tooltip("line:N"), alt.Tooltip("gain:Q", format=".3g")])
     return alt.layer(heat, lines, marks).resolve_scale(color="independent").properties(height=alt.Step(44))
 
 
@@ -228,17 +230,17 @@ def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, 
     color = alt.Color("axis_value:N", title=axis_title, sort=order)
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=_log_gain_x(), y=alt.Y("lyapunov_max:Q", title="λ_max (natural log per step)"), color=color,
-        tooltip=["axis_value:N", alt.Tooltip("gain:Q", format=".4g"),
+        tooltip=[alt.Tooltip("axis_value:N"), alt.Tooltip("gain:Q", format=".4g"),
                  alt.Tooltip("lyapunov_max:Q", format=".4f"), alt.Tooltip("lyapunov_sd:Q", title="sd", format=".3f")])
     bars = alt.Chart(data).mark_errorbar(thickness=1.5).encode(
-        x=_log_gain_x(), y=alt.Y("lo:Q", title="λ_max (natural log per step)"), y2="hi:Q", color=color)
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888888", strokeDash=[2, 2]).encode(y="y:Q")
+        x=_log_gain_x(), y=alt.Y("lo:Q", title="λ_max (natural log per step)"), y2=alt.Y2("hi:Q"), color=color)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888888", strokeDash=[2, 2]).encode(y=alt.Y("y:Q"))
     layers = [zero, bars, line]
     if mean_field is not None:
         mf = mean_field.assign(curve="mean-field theory (tanh, no input)")
         mf = mf[np.isfinite(mf["lyapunov_max"])]
         layers.append(alt.Chart(mf).mark_line(color="black", strokeDash=[7, 4], strokeWidth=2).encode(
-            x=_log_gain_x(), y="lyapunov_max:Q",
+            x=_log_gain_x(), y=alt.Y("lyapunov_max:Q"),
             strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400))))
     return alt.layer(*layers).properties(height=HEIGHT)
 
@@ -269,7 +271,7 @@ def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
     base = alt.Chart(data).encode(x=alt.X("re:Q", scale=scale, title="Re λ"),
                                   y=alt.Y("im:Q", scale=scale, title="Im λ"))
     circle = base.transform_filter("datum.kind == 'ring'").mark_line(color="#d1495b", strokeDash=[5, 3]).encode(
-        order="order:Q")
+        order=alt.Order("order:Q"))
     dots = base.transform_filter("datum.kind == 'eig'").mark_circle(size=22, color="#1f4e9c", opacity=0.75)
     return alt.layer(circle, dots).properties(width=240, height=240).facet(
         column=alt.Column("init:N", title=None, sort=inits))
@@ -283,7 +285,8 @@ def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
         y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
         color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
         strokeDash=alt.StrokeDash("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=["init:N", "matrix:N", "index:Q", alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
+        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
+                 alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=HEIGHT)
 
 
@@ -293,7 +296,7 @@ def lyapunov_spectrum_chart(df: pd.DataFrame) -> alt.Chart:
         x=alt.X("index:Q", title="exponent i", axis=T_AXIS),
         y=alt.Y("exponent:Q", title="λ_i (per step)"),
         color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
-        tooltip=["init:N", "index:Q", alt.Tooltip("exponent:Q", format=".4f")],
+        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("index:Q"), alt.Tooltip("exponent:Q", format=".4f")],
     ).properties(height=HEIGHT)
 
 
@@ -305,7 +308,7 @@ def letters_heatmap(df: pd.DataFrame, letters: str) -> alt.Chart:
         x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("unit:O", title="hidden unit"),
         color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
-        tooltip=["letter:O", "unit:O", alt.Tooltip("h:Q", format=".4f")],
+        tooltip=[alt.Tooltip("letter:O"), alt.Tooltip("unit:O"), alt.Tooltip("h:Q", format=".4f")],
     ).properties(height=alt.Step(26), width=alt.Step(70))
 
 
@@ -318,7 +321,7 @@ def letters_lines(df: pd.DataFrame, letters: str, units: list[int]) -> alt.Chart
         x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("h:Q", title="h_t", scale=alt.Scale(domain=[-1, 1])),
         color=alt.Color("unit:N", title="unit"),
-        tooltip=["letter:O", "unit:N", alt.Tooltip("h:Q", format=".4f")],
+        tooltip=[alt.Tooltip("letter:O"), alt.Tooltip("unit:N"), alt.Tooltip("h:Q", format=".4f")],
     ).properties(height=220)
 
 
@@ -331,9 +334,9 @@ def clipping_chart(log10_before: float, threshold: float = 1.0,
     return alt.Chart(df.assign(base=low)).mark_bar(width=50).encode(
         x=alt.X("when:N", title=None, sort=list(labels), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dW_hh‖ (log scale)")),
-        y2="base:Q",
+        y2=alt.Y2("base:Q"),
         color=alt.Color("when:N", legend=None, scale=alt.Scale(domain=list(labels), range=["#c8553d", "#4a9c5d"])),
-        tooltip=["when:N", alt.Tooltip("log10_norm:Q", title="log10 norm", format=".3f")],
+        tooltip=[alt.Tooltip("when:N"), alt.Tooltip("log10_norm:Q", title="log10 norm", format=".3f")],
     ).properties(height=240)
 
 
