@@ -195,7 +195,7 @@ def _scaled_deltas(grad: LogGrad, traj: Trajectory, top: Array) -> Array:
 def _states_before(traj: Trajectory) -> Array:
     """``h_{t-1}`` for t = 1..T with the NaN of overflowed steps as 0 (their deltas are 0); a view when none."""
     h_prev = traj.h[:-1]
-    return h_prev if bool(np.all(traj.valid_T == traj.T)) else np.nan_to_num(h_prev)
+    return np.nan_to_num(h_prev) if traj.overflowed else h_prev
 
 
 def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
@@ -215,7 +215,6 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     scale = _delta_scales(grad, top).reshape(-1)
     dact, v = traj.dact[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)
     h_prev, xs = traj.h[:-1].reshape(-1, N), x.reshape(-1, D)
-    clean = bool(np.all(traj.valid_T == traj.T))  # else the NaN states after an overflow (their deltas are 0)
     dW, dX, db = np.zeros((N, N)), np.zeros((N, D)), np.zeros(N)
     rows = dact.shape[0]
     chunk = max(1, PARAM_CHUNK // N)
@@ -224,7 +223,8 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
         j = min(i + chunk, rows)
         w = np.multiply(dact[i:j], v[i:j], out=buf[:j - i])
         w *= scale[i:j, None]
-        dW += w.T @ (h_prev[i:j] if clean else np.nan_to_num(h_prev[i:j]))
+        # NaN states after an overflow (their deltas are 0) must not poison the sum
+        dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
         dX += w.T @ xs[i:j]
         db += w.sum(axis=0)
     return ParamGrads(dW, dX, db, top)
@@ -288,11 +288,12 @@ def _top_singular_value(M: Array, y: Array, generic: Array | None = None) -> tup
     Successive products ``dh_T/dh_t`` share their output side (h_T), so the left singular vector ``y`` of the
     previous step is usually an excellent start. But the order of the top singular values can change along t (from an
     identity W_hh they start equal): a start with almost nothing along the new top direction makes the iteration
-    settle, by the stopping rule below, near a smaller singular value. So the start is the warm vector plus the
-    direction of ``M``'s heaviest row plus a fixed generic vector, in equal parts: every direction has a share that
-    the iteration amplifies visibly. Iterating with ``G^4`` (two more small matrix products) needs a quarter of the
-    iterations on ``G``, and each iteration is mostly Python overhead at these sizes. With ``y`` of unit norm,
-    ``||G^4 y||`` rises to ``sigma_max^8``; iteration stops when it rises by less than ``POWER_TOL`` (relative), and
+    settle, by the stopping rule below, near a smaller singular value. So the start is the warm vector plus, with
+    weight ``START_SHARE`` each, the direction of ``M``'s heaviest row and a fixed generic vector: every direction has
+    a share that the iteration amplifies visibly. Iterating with ``G^4`` (two more small matrix products) needs a
+    quarter of the iterations on ``G``, and each iteration is mostly Python overhead at these sizes. With ``y`` of
+    unit norm, ``||G^4 y||`` rises to ``sigma_max^8``; iteration stops when it rises by less than ``POWER_TOL``
+    (relative), and
     the value is the Rayleigh quotient ``y^T G y`` (error quadratic in ``y``'s). It is checked against the lower bound
     ``max_k G_kk <= sigma_max^2``; below it, the exact largest eigenvalue of ``G`` is used.
     ``M`` is scaled to a largest entry of 1, so ``1 <= sigma_max <= N``: nothing overflows, and ``G`` has a positive

@@ -144,6 +144,11 @@ class Trajectory:
         return self.h.shape[0] - 1
 
     @property
+    def overflowed(self) -> bool:
+        """Whether any sequence's states left float64 (then ``h`` holds NaN from that step on)."""
+        return bool(np.any(self.valid_T < self.T))
+
+    @property
     def overflow_step(self) -> Array:
         """The first step with a non-finite state, or -1 where none (same shape as ``valid_T``)."""
         return np.where(self.valid_T < self.T, self.valid_T + 1, -1)
