@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
+
 Array = np.ndarray
 
 
@@ -32,6 +34,10 @@ class Activation:
         ``sup |act'|``: 1 for tanh, relu and linear, 1/4 for sigmoid.
     standard_gain : float
         The gain that keeps the forward signal variance roughly constant (PyTorch's ``calculate_gain``).
+    steps : callable or None
+        ``steps(a, drive, h, dact)`` returns ``(step, finite)``: ``step(t)`` sets ``h[t] = act(a + drive[t - 1])``
+        and ``dact[t] = act'`` in one compiled pass, ``finite()`` says whether all were finite (tanh, see
+        :func:`rnn_core.kernels.tanh_steps`); or None, and the forward pass calls ``f`` and ``df``.
     """
 
     name: str
@@ -39,6 +45,7 @@ class Activation:
     df: Callable[[Array, Array], Array]
     gamma: float
     standard_gain: float
+    steps: Callable[..., tuple[Callable[[int], None], Callable[[], bool]] | None] | None = None
 
     def __call__(self, a: Array) -> Array:
         """``act(a)`` into a new array."""
@@ -48,11 +55,6 @@ class Activation:
         """``act'(a)`` into a new array."""
         a = np.asarray(a, dtype=np.float64)
         return self.df(self(a), np.empty_like(a))
-
-
-def _tanh_df(h: Array, out: Array) -> Array:
-    np.multiply(h, h, out=out)
-    return np.subtract(1.0, out, out=out)
 
 
 def _sigmoid(a: Array, out: Array) -> Array:
@@ -102,7 +104,7 @@ def _ones(h: Array, out: Array) -> Array:
 LEAKY_SLOPE = 0.01
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", lambda a, out: np.tanh(a, out=out), _tanh_df, 1.0, 5.0 / 3.0),
+    "tanh": Activation("tanh", kernels.tanh, kernels.tanh_df, 1.0, 5.0 / 3.0, kernels.tanh_steps),
     "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_df, 0.25, 1.0),
     "relu": Activation("relu", _relu, _step, 1.0, float(np.sqrt(2.0))),
     "leaky_relu": Activation("leaky_relu", _leaky, _leaky_df, 1.0, float(np.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)))),

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from .rnn import Params, Trajectory
-from .threads import run_rows
 
 Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
@@ -142,7 +142,10 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                     vr[end], sr[end] = _add_readout(vr[end], sr[end], u, inj[end])
                 t = end - 1
 
-    run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
+    # One block, BLAS's own threads: a step is two short calls (a product and a multiply), and row blocks in Python
+    # threads (as the forward pass runs) spent more time handing the GIL over than they saved: 1.2x slower at
+    # N = 256, B = 64 (measured with BLAS held to one thread per block).
+    run(slice(None))
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 
@@ -350,21 +353,39 @@ def jacobian_products(params: Params, traj: Trajectory, all_singular_values: boo
     y = np.ones(N) / np.sqrt(N)
     generic = START_SHARE * _generic_direction(N)
     n, first = 0, Tv
+    compiled = kernels.ENABLED
+    if compiled:  # one BLAS product and one compiled call a step (scaling, power iteration, next left factor)
+        W = np.ascontiguousarray(W, dtype=np.float64)
+        d = np.ascontiguousarray(d)
+        Md = np.empty((N, N))
     with np.errstate(divide="ignore", under="ignore"):
         for t in range(Tv, -1, -1):
-            if t < Tv:
-                M = (M * d[t + 1]) @ W  # dh_T/dh_t = dh_T/dh_{t+1} · J_{t+1}
-                m = float(np.abs(M).max())  # (methods and math: the per-call overhead is the cost at N = 64)
-                if m > 0:
-                    M /= m
-                    scale += math.log10(m)
+            if compiled:
+                if t < Tv:
+                    np.dot(Md, W, out=M)  # dh_T/dh_t = dh_T/dh_{t+1} · J_{t+1}; Md = dh_T/dh_{t+1} diag(d_{t+1})
+                m, rho = kernels.jacobian_step(M, d[t], Md, y, generic, START_SHARE, POWER_TOL / 4, 4 * POWER_MAX_ITER)
+                if t < Tv:
+                    scale = scale + math.log10(m) if m > 0 else -math.inf
+                if math.isfinite(scale):
+                    if rho < 0:  # not certain: the exact largest eigenvalue of G
+                        rho = max(float(np.linalg.eigvalsh(M @ M.T)[-1]), 0.0)
+                    norm[t] = 0.5 * math.log10(rho) + scale if rho > 0 else -math.inf
                 else:
-                    scale = -math.inf
-            if math.isfinite(scale):
-                sigma, y = _top_singular_value(M, y, generic)
-                norm[t] = math.log10(sigma) + scale if sigma > 0 else -math.inf
+                    norm[t] = -np.inf
             else:
-                norm[t] = -np.inf
+                if t < Tv:
+                    M = (M * d[t + 1]) @ W  # dh_T/dh_t = dh_T/dh_{t+1} · J_{t+1}
+                    m = float(np.abs(M).max())  # (methods and math: the per-call overhead is the cost at N = 64)
+                    if m > 0:
+                        M /= m
+                        scale += math.log10(m)
+                    else:
+                        scale = -math.inf
+                if math.isfinite(scale):
+                    sigma, y = _top_singular_value(M, y, generic)
+                    norm[t] = math.log10(sigma) + scale if sigma > 0 else -math.inf
+                else:
+                    norm[t] = -np.inf
             if allsv is None:
                 continue
             mats[n] = M

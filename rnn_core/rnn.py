@@ -156,7 +156,13 @@ class Trajectory:
 
 def _drive(x: Array, W_xh_t: Array, b: Array) -> Array:
     """The input drive ``W_xh x_t + b`` of every step, shape (T, ..., B, N)."""
-    drive = np.matmul(x, W_xh_t[None])
+    if W_xh_t.ndim == 2 and x.ndim == 3:
+        # One network: a single (T*B, D) x (D, N) product. A stacked matmul would make T small BLAS calls (or none:
+        # NumPy loops itself over stacks), ~10x slower at T = 500.
+        T, B, D = x.shape
+        drive = (x.reshape(T * B, D) @ W_xh_t).reshape(T, B, -1)
+    else:
+        drive = np.matmul(x, W_xh_t[None])
     drive += b[..., None, :]
     return drive
 
@@ -198,18 +204,29 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
         # Per-step views made once, and np.dot for plain 2-D products: at N = 64, B = 1 a step is ~3 us of call
         # overhead and almost no arithmetic.
         hs, drvs, f = list(hr), list(drv), act.f
+        fused = None if act.steps is None else act.steps(at, drv, hr, dr)
         mm = np.dot if hr.ndim == 3 else np.matmul
         with np.errstate(over="ignore", invalid="ignore"):
-            for t in range(1, T + 1):
-                mm(hs[t - 1], W_t, out=at)
-                if gr is not None:
-                    at *= gr
-                at += drvs[t - 1]
-                f(at, hs[t])
-            act.df(hr, dr)
-            # One cheap pass decides whether the element-wise check below is needed: a sum is finite only if every
-            # term is (a finite sum can overflow for states near 1e308; then the exact check runs, merely slower).
-            finite_sums.append(bool(np.isfinite(hr.sum()) and np.isfinite(dr.sum())))
+            if fused is None:
+                for t in range(1, T + 1):
+                    mm(hs[t - 1], W_t, out=at)
+                    if gr is not None:
+                        at *= gr
+                    at += drvs[t - 1]
+                    f(at, hs[t])
+                act.df(hr, dr)
+                # One cheap pass decides whether the element-wise check below is needed: a sum is finite only if
+                # every term is (a finite sum can overflow for states near 1e308; then the exact check runs, slower).
+                finite_sums.append(bool(np.isfinite(hr.sum()) and np.isfinite(dr.sum())))
+            else:  # drive, activation and derivative in one compiled pass a step, which also watches for NaN
+                step, finite = fused
+                for t in range(1, T + 1):
+                    mm(hs[t - 1], W_t, out=at)
+                    if gr is not None:
+                        at *= gr
+                    step(t)
+                act.df(hr[0], dr[0])
+                finite_sums.append(finite())
 
     finite_sums: list[bool] = []  # one per block (list.append is atomic across threads)
     run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)

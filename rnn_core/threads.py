@@ -5,16 +5,24 @@ thread from start to end, without synchronizing per step. NumPy releases the GIL
 threads really run in parallel, and the whole step is parallel (matrix product, activation, bookkeeping), not just
 the matrix product that a threaded BLAS would split.
 
-BLAS keeps its own threads: holding it to one thread while the blocks run measured no faster here, and OpenBLAS
-0.3.31 ignores ``openblas_set_num_threads`` called from a non-main thread once the main thread has called it (a
-Streamlit script never runs in the main thread).
+While blocks run in parallel, BLAS is held to one thread (:class:`SerialBlas`): two threads that each call a
+multi-threaded OpenBLAS ask for 4 threads on 2 cores, and two such threads ran 2.4x slower together than one alone
+(32 x 256 x 256 products); with one BLAS thread each, two blocks run 1.7x faster than one. NumPy has no API for this,
+so it calls ``openblas_set_num_threads_local`` of the OpenBLAS that NumPy's wheels bundle (it works from any thread;
+``openblas_set_num_threads`` is ignored from a non-main thread, where a Streamlit script runs). Where that library is
+not found (another BLAS), BLAS keeps its threads: slower, never wrong.
 """
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
 
 # The per-step work (multiply-adds) of one block below which threads cost more than they save: every NumPy call
 # hands the GIL over, and with short calls the threads mostly wait for each other (measured here: two blocks of
@@ -25,6 +33,55 @@ MAX_WORKERS = 4  # a container may report many more CPUs than its quota grants
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 WORKERS = max(1, min(MAX_WORKERS, _cores))
 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rnn_core") if WORKERS > 1 else None
+
+
+def _find_blas_setter() -> Callable[[int], int] | None:
+    """``openblas_set_num_threads_local`` of NumPy's bundled OpenBLAS (returns the previous count), or None."""
+    here = os.path.dirname(np.__file__)
+    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):  # Linux/Windows wheels, macOS wheels
+        for path in glob.glob(os.path.join(here, pattern)):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in ("openblas_set_num_threads_local", "scipy_openblas_set_num_threads_local64_"):
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+                    return fn
+    return None
+
+
+class SerialBlas:
+    """Hold BLAS to one thread while any caller is inside (nesting and concurrent callers count; the last restores).
+
+    In NumPy's OpenBLAS builds the setting is process-wide, so a count under a lock decides who saves and restores
+    it: two sessions of a server computing at once must not leave BLAS at one thread for good.
+    """
+
+    def __init__(self, setter: Callable[[int], int] | None) -> None:
+        self.setter = setter
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = 0
+
+    def __enter__(self) -> SerialBlas:
+        if self.setter is not None:
+            with self._lock:
+                if self._depth == 0:
+                    self._saved = self.setter(1)
+                self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.setter is not None:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.setter(self._saved)
+
+
+serial_blas = SerialBlas(_find_blas_setter())
 
 
 def row_blocks(B: int, row_work: int) -> list[slice]:
@@ -50,10 +107,11 @@ def run_rows(fn: Callable[[slice], None], B: int, row_work: int) -> None:
         for rows in blocks:
             fn(rows)
         return
-    futures = [_pool.submit(fn, rows) for rows in blocks[1:]]
-    try:
-        fn(blocks[0])
-    finally:
-        wait(futures)  # never leave while a worker still writes
+    with serial_blas:
+        futures = [_pool.submit(fn, rows) for rows in blocks[1:]]
+        try:
+            fn(blocks[0])
+        finally:
+            wait(futures)  # never leave while a worker still writes
     for f in futures:
         f.result()  # re-raises a worker's exception

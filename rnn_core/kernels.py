@@ -1,0 +1,330 @@
+"""Compiled inner loops (numba), each beside the NumPy code it replaces, which runs when numba is absent.
+
+Two costs in the core are not arithmetic NumPy can do faster:
+
+* ``np.tanh`` on float64 is not vectorized on CPUs without AVX-512 (~15 ns a value here, 60% of the forward pass at
+  N = 256, B = 64). :func:`tanh_step` evaluates tanh with vector instructions (~5 ns) and fuses the drive, the
+  activation and its derivative into one pass.
+* The Jacobian-product norms need a power iteration per step of tiny (N x N, N ~ 64) matrix-vector products, where
+  NumPy's call overhead is the cost. :func:`top_singular_value` runs the whole iteration compiled.
+
+numba is optional: ``rnn_core`` imports and computes without it (``ENABLED`` is False), through the NumPy code beside
+each kernel. ``RNN_CORE_NUMBA=0`` turns the kernels off. Results of the two paths agree to rounding (tested); they
+are not bit-identical, so chaotic trajectories diverge between them after enough steps, as they do between any two
+libraries (PyTorch included).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised by the tests through ENABLED = False
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("RNN_CORE_NUMBA", "1") != "0"
+
+
+def _jit(**options: Any) -> Callable[[Callable], Callable]:
+    """``numba.njit`` with the options every kernel here needs, or the plain function without numba.
+
+    ``error_model='numpy'``: a float division must not check for zero (the check stops vectorization).
+    ``fastmath={'contract'}``: a*b+c may fuse into one FMA (one rounding instead of two); no reassociation, so
+    every sum keeps its order. ``cache=True``: compiled code is kept in ``__pycache__`` for the next process.
+    """
+    def wrap(fn: Callable) -> Callable:
+        if numba is None:
+            return fn
+        try:
+            return numba.njit(error_model="numpy", fastmath={"contract"}, cache=True, **options)(fn)
+        except RuntimeError:  # no writable place for the cache (read-only install): compile in every process
+            return numba.njit(error_model="numpy", fastmath={"contract"}, **options)(fn)
+    return wrap
+
+
+# -------------------------------------------------------------------------------------------------------- tanh
+
+# Cephes' tanh (S. Moshier): a rational function below |x| = 0.625, 1 - 2/(exp(2|x|) + 1) above. The exp is written
+# out (Cody-Waite reduction by ln 2, degree-13 Taylor polynomial, 2**n from n's binary digits) because a call to
+# libm's exp, a table lookup or a float-to-int64 conversion would each stop AVX2 vectorization. Max error 1.33 ulp
+# (np.tanh: 1.19) over 4.2 million points, tested.
+_P0, _P1, _P2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
+_Q0, _Q1, _Q2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
+_LOG2E = 1.4426950408889634
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm: n * _LN2_HI is exact
+_C = tuple(1.0 / math.factorial(k) for k in range(14))
+_TANH_SMALL = 0.625
+_TANH_ONE = 20.0  # tanh(x) rounds to 1 beyond ~19.06
+
+
+@_jit(inline="always")
+def _tanh1(x: float) -> float:
+    ax = abs(x)
+    s = ax * ax
+    small = ax + ax * s * (((_P0 * s + _P1) * s + _P2) / (((s + _Q0) * s + _Q1) * s + _Q2))
+    y = 2.0 * min(ax, _TANH_ONE)  # NaN stays NaN through min and the selects below
+    n = math.floor(y * _LOG2E + 0.5)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    p = _C[13]
+    p = p * r + _C[12]
+    p = p * r + _C[11]
+    p = p * r + _C[10]
+    p = p * r + _C[9]
+    p = p * r + _C[8]
+    p = p * r + _C[7]
+    p = p * r + _C[6]
+    p = p * r + _C[5]
+    p = p * r + _C[4]
+    p = p * r + _C[3]
+    p = p * r + _C[2]
+    p = p * r + _C[1]
+    p = p * r + _C[0]
+    f = 1.0  # 2**n, n an integer in [0, 58]
+    if n >= 32.0:
+        f *= 4294967296.0
+        n -= 32.0
+    if n >= 16.0:
+        f *= 65536.0
+        n -= 16.0
+    if n >= 8.0:
+        f *= 256.0
+        n -= 8.0
+    if n >= 4.0:
+        f *= 16.0
+        n -= 4.0
+    if n >= 2.0:
+        f *= 4.0
+        n -= 2.0
+    if n >= 1.0:
+        f *= 2.0
+    big = 1.0 - 2.0 / (p * f + 1.0)
+    v = small if ax <= _TANH_SMALL else big
+    return math.copysign(v, x)
+
+
+@_jit(nogil=True)
+def _tanh_into(a: Array, out: Array) -> None:
+    a1, o1 = a.reshape(-1), out.reshape(-1)
+    for i in range(a1.size):
+        o1[i] = _tanh1(a1[i])
+
+
+@_jit(nogil=True)
+def _tanh_step(a: Array, drive: Array, h: Array, dact: Array, nan: Array) -> None:
+    # (K, R, N) arrays, any strides (a block of rows of a stack of networks is not contiguous). tanh is bounded, so
+    # h and dact are finite unless NaN: nan[0] records whether one appeared (no second pass over the states).
+    seen = False
+    for k in range(a.shape[0]):
+        for r in range(a.shape[1]):
+            ar, dr, hr, gr = a[k, r], drive[k, r], h[k, r], dact[k, r]
+            for i in range(ar.size):
+                v = _tanh1(ar[i] + dr[i])
+                hr[i] = v
+                gr[i] = 1.0 - v * v
+                seen |= v != v
+    if seen:
+        nan[0] = True
+
+
+def _as3d(x: Array) -> Array | None:
+    """``x`` as a (K, R, N) view (leading dimensions merged, the last two kept), or None if that needs a copy."""
+    if x.ndim == 3:
+        return x
+    v = x.view()
+    try:
+        v.shape = (-1, *x.shape[-2:]) if x.ndim >= 2 else (1, 1, x.shape[0])
+    except AttributeError:  # the leading dimensions cannot be merged without a copy
+        return None
+    return v
+
+
+def tanh(a: Array, out: Array) -> Array:
+    """``out = tanh(a)`` (float64, C-contiguous arrays of one shape); ``out`` may be ``a``."""
+    if ENABLED and a.flags.c_contiguous and out.flags.c_contiguous:
+        _tanh_into(a, out)
+        return out
+    return np.tanh(a, out=out)
+
+
+@_jit(nogil=True)
+def _tanh_df_into(h: Array, out: Array) -> None:
+    h1, o1 = h.reshape(-1), out.reshape(-1)
+    for i in range(h1.size):
+        o1[i] = 1.0 - h1[i] * h1[i]
+
+
+def tanh_df(h: Array, out: Array) -> Array:
+    """``out = 1 - h**2`` (tanh's derivative from its value), with the rounding of :func:`tanh_step` (one FMA)."""
+    if ENABLED and h.flags.c_contiguous and out.flags.c_contiguous:
+        _tanh_df_into(h, out)
+        return out
+    np.multiply(h, h, out=out)
+    return np.subtract(1.0, out, out=out)
+
+
+def tanh_step(a: Array, drive: Array, h: Array, dact: Array) -> None:
+    """One forward step's element-wise part for tanh: ``h = tanh(a + drive)``, ``dact = 1 - h**2``.
+
+    All four arrays have one shape (any strides). Without the kernel ``a`` is overwritten (it holds ``a + drive``).
+    The forward pass calls :func:`tanh_steps` instead, which makes the views once for all steps.
+    """
+    if ENABLED:
+        views = [_as3d(x) for x in (a, drive, h, dact)]
+        if all(v is not None for v in views):
+            _tanh_step(*views, np.zeros(1, dtype=np.bool_))
+            return
+    a += drive
+    np.tanh(a, out=h)
+    tanh_df(h, dact)
+
+
+def tanh_steps(a: Array, drive: Array, h: Array, dact: Array) -> tuple[Callable[[int], None], Callable[[], bool]] | None:
+    """``(step, finite)``: ``step(t)`` does :func:`tanh_step` for ``h[t] = tanh(a + drive[t - 1])`` and ``dact[t]``
+    with every view made once (at N = 64, B = 1 making views each step costs more than the kernel); ``finite()``
+    says whether every ``h[t]`` and ``dact[t]`` written so far is finite. None without the kernel.
+
+    ``a`` has the shape of one step; ``drive`` (T, ...), ``h`` and ``dact`` (T+1, ...) hold the steps.
+    """
+    if not ENABLED:
+        return None
+    a3 = _as3d(a)
+    steps = [_merged(x, a.shape) for x in (drive, h, dact)]
+    if a3 is None or any(v is None for v in steps):
+        return None
+    drives, hs, ds = (list(v) for v in steps)  # (K, R, N) views, one per step
+    nan = np.zeros(1, dtype=np.bool_)
+    kernel = _tanh_step
+
+    def step(t: int) -> None:
+        kernel(a3, drives[t - 1], hs[t], ds[t], nan)
+    return step, lambda: not nan[0]
+
+
+def _merged(x: Array, step_shape: tuple[int, ...]) -> Array | None:
+    """``x`` (steps, *step_shape) as a (steps, K, R, N) view, or None if that needs a copy."""
+    v = x.view()
+    try:
+        v.shape = (x.shape[0], -1, *step_shape[-2:]) if len(step_shape) >= 2 else (x.shape[0], 1, 1, -1)
+    except AttributeError:
+        return None
+    return v
+
+
+# ------------------------------------------------------------------------------------- top singular value
+
+@_jit(inline="always")
+def _sumsq(v: Array) -> float:
+    s = 0.0
+    for i in range(v.size):
+        s += v[i] * v[i]
+    return s
+
+
+@_jit(nogil=True)
+def _top_sv(M: Array, y: Array, generic: Array, share: float, tol: float, max_steps: int) -> float:
+    """The power iteration of :func:`top_singular_value`; returns sigma_max**2, or -1.0 when not certain."""
+    N = M.shape[0]
+    Mt, z, w = np.empty((N, N)), np.empty(N), np.empty(N)
+    for i in range(N):  # M^T, so that both products below run along contiguous rows (vectorized, no reassociation)
+        for j in range(N):
+            Mt[j, i] = M[i, j]
+    # heavy = G[:, k] = M M[k, :] for the row k of largest norm; max_k ||M[k, :]||^2 = max_k G_kk <= sigma_max^2
+    z[:] = 0.0
+    for j in range(N):
+        for i in range(N):
+            z[i] += Mt[j, i] * Mt[j, i]
+    k = 0
+    for i in range(N):
+        if z[i] > z[k]:
+            k = i
+    bound = z[k]
+    w[:] = 0.0
+    for j in range(N):
+        c = M[k, j]
+        for i in range(N):
+            w[i] += c * Mt[j, i]
+    nh = math.sqrt(_sumsq(w))
+    for i in range(N):
+        y[i] = y[i] + (share / nh) * w[i] + generic[i]
+    ny = math.sqrt(_sumsq(y))
+    for i in range(N):
+        y[i] /= ny
+    # y <- G y / ||G y|| with G y = M (M^T y): lam = ||G y|| rises to sigma_max^2. Stop when it rose by at most
+    # tol (relative) over the last 4 steps (the G^4 criterion of the NumPy path).
+    lam4 = np.zeros(4)
+    for step in range(max_steps):
+        z[:] = 0.0
+        for i in range(N):
+            c = y[i]
+            for j in range(N):
+                z[j] += c * M[i, j]
+        w[:] = 0.0
+        for j in range(N):
+            c = z[j]
+            for i in range(N):
+                w[i] += c * Mt[j, i]
+        lam = math.sqrt(_sumsq(w))
+        if lam == 0.0:
+            return -1.0
+        for i in range(N):
+            y[i] = w[i] / lam
+        old = lam4[step % 4]
+        lam4[step % 4] = lam
+        if step >= 4 and lam - old <= tol * lam:
+            z[:] = 0.0  # Rayleigh quotient y^T G y = ||M^T y||^2
+            for i in range(N):
+                c = y[i]
+                for j in range(N):
+                    z[j] += c * M[i, j]
+            rho = _sumsq(z)
+            return rho if rho >= bound else -1.0
+    return -1.0
+
+
+def top_singular_value(M: Array, y: Array, generic: Array, share: float, tol: float, max_steps: int) -> float:
+    """sigma_max(M)**2 by warm-started power iteration on ``G = M M^T``, updating ``y`` (the start) in place.
+
+    The same start, stopping rule and lower-bound check as the NumPy path in :mod:`rnn_core.bptt`, with ``G`` never
+    formed (two matrix-vector products a step). Returns -1.0 when the iteration did not converge in ``max_steps`` or
+    landed below the bound ``max_k G_kk``: the caller then takes the exact eigenvalue. Only with numba (``ENABLED``).
+    """
+    return float(_top_sv(M, y, generic, share, tol, max_steps))
+
+
+@_jit(nogil=True)
+def _jacobian_step(M: Array, d_next: Array, Md: Array, y: Array, generic: Array, share: float, tol: float,
+                   max_steps: int) -> tuple[float, float]:
+    m = 0.0
+    N = M.shape[0]
+    for i in range(N):
+        for j in range(N):
+            m = max(m, abs(M[i, j]))
+    rho = 0.0
+    if m > 0.0:
+        for i in range(N):
+            for j in range(N):
+                M[i, j] /= m
+        rho = _top_sv(M, y, generic, share, tol, max_steps)
+    for i in range(N):
+        for j in range(N):
+            Md[i, j] = M[i, j] * d_next[j]
+    return m, rho
+
+
+def jacobian_step(M: Array, d_next: Array, Md: Array, y: Array, generic: Array, share: float, tol: float,
+                  max_steps: int) -> tuple[float, float]:
+    """One step of the Jacobian-product loop: scale ``M`` in place to a largest entry of 1, its ``sigma_max**2`` (as
+    :func:`top_singular_value`, updating ``y``), and ``Md = M * d_next`` (columns scaled: the next product's left
+    factor). Returns ``(m, rho)``: the scale taken out (0 when ``M`` is zero; then ``rho`` is 0) and ``sigma_max**2``
+    or -1.0 (not certain). Only with numba (``ENABLED``).
+    """
+    m, rho = _jacobian_step(M, d_next, Md, y, generic, share, tol, max_steps)
+    return float(m), float(rho)
