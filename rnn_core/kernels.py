@@ -186,7 +186,10 @@ def tanh_step(a: Array, drive: Array, h: Array, dact: Array) -> None:
     tanh_df(h, dact)
 
 
-def tanh_steps(a: Array, drive: Array, h: Array, dact: Array) -> tuple[Callable[[int], None], Callable[[], bool]] | None:
+StepFns = tuple[Callable[[int], None], Callable[[], bool]]
+
+
+def tanh_steps(a: Array, drive: Array, h: Array, dact: Array) -> StepFns | None:
     """``(step, finite)``: ``step(t)`` does :func:`tanh_step` for ``h[t] = tanh(a + drive[t - 1])`` and ``dact[t]``
     with every view made once (at N = 64, B = 1 making views each step costs more than the kernel); ``finite()``
     says whether every ``h[t]`` and ``dact[t]`` written so far is finite. None without the kernel.

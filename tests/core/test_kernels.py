@@ -1,0 +1,116 @@
+"""The compiled kernels (rnn_core.kernels) against the NumPy code they replace, and the core with them turned off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_core import Config, analyze, backward, forward, init_inputs, init_params, jacobian_products, kernels
+
+needs_numba = pytest.mark.skipif(not kernels.ENABLED, reason="numba not installed (or RNN_CORE_NUMBA=0)")
+
+
+def _ulps(x: np.ndarray) -> np.ndarray:
+    """Error of the kernel's tanh in units in the last place, against tanh in extended precision."""
+    out = np.empty_like(x)
+    kernels.tanh(x, out)
+    ref = np.tanh(x.astype(np.longdouble))
+    return np.abs((out.astype(np.longdouble) - ref) / np.spacing(np.abs(ref).astype(np.float64)))
+
+
+@needs_numba
+def test_tanh_is_accurate_to_a_couple_of_ulps():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 3, 1_000_000), np.linspace(-25, 25, 1_000_001),
+                        np.geomspace(1e-300, 25, 50_000), -np.geomspace(1e-300, 25, 50_000),
+                        # both sides of the switch between the two formulas, and where tanh rounds to 1
+                        np.nextafter(0.625, [-1, 1]), [0.625, 19.0, 19.1, 20.0, 20.5, 700.0, 1e300]])
+    err = _ulps(x)
+    assert err.max() < 1.5  # measured 1.33 (np.tanh here: 1.19)
+    assert err.mean() < 0.3
+
+
+@needs_numba
+def test_tanh_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e-200])
+    out = np.empty_like(x)
+    kernels.tanh(x, out)
+    np.testing.assert_array_equal(out[:4], [0.0, -0.0, 1.0, -1.0])
+    assert np.signbit(out[1]) and not np.signbit(out[0])
+    assert np.isnan(out[4])
+    np.testing.assert_array_equal(out[5:], x[5:])  # tanh(x) = x below ~1e-8, subnormals included
+
+
+@needs_numba
+def test_tanh_step_fuses_drive_activation_and_derivative():
+    rng = np.random.default_rng(1)
+    a, drive = rng.normal(0, 2, (3, 4, 5)), rng.normal(0, 1, (3, 4, 5))
+    h, dact = np.empty_like(a), np.empty_like(a)
+    kernels.tanh_step(a.copy(), drive, h, dact)
+    np.testing.assert_allclose(h, np.tanh(a + drive), rtol=4e-16, atol=0)
+    np.testing.assert_allclose(dact, 1 - np.tanh(a + drive) ** 2, rtol=1e-13, atol=1e-16)
+    # a strided block of rows (a block of a stack of networks) gives the same numbers as the whole
+    h2, d2 = np.empty_like(a), np.empty_like(a)
+    kernels.tanh_step(a[:, 1:3].copy(), drive[:, 1:3], h2[:, 1:3], d2[:, 1:3])
+    np.testing.assert_array_equal(h2[:, 1:3], h[:, 1:3])
+    np.testing.assert_array_equal(d2[:, 1:3], dact[:, 1:3])
+
+
+@needs_numba
+def test_forward_reports_nan_from_the_fused_kernel():
+    c = Config(seq_len=20, hidden_size=8, input_kind="noise")
+    x = init_inputs(c)
+    x[7, 0, 0] = np.nan  # NaN in the input at step 8: tanh gives NaN, the fused step must see it
+    traj = forward(init_params(c), x, "tanh")
+    assert int(traj.valid_T[0]) == 7
+    assert np.isnan(traj.h[8:]).all() and np.isfinite(traj.h[:8]).all()
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(init="identity", activation="sigmoid"), dict(gain=3.0, seq_len=300),
+                                dict(hidden_size=16, batch_size=4, init="orthogonal", gain=0.9)])
+def test_the_numpy_path_agrees_with_the_kernels(monkeypatch, kw):
+    """The same analysis with the kernels off (numba missing, or RNN_CORE_NUMBA=0): equal to rounding."""
+    c = Config(**kw)
+    on = analyze(c)
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    off = analyze(c)
+    chaotic = on.diagnosis.lyapunov_max > 0  # rounding differences grow like e^(lambda t): compare statistics only
+    if not chaotic:
+        np.testing.assert_allclose(off.traj.h, on.traj.h, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(off.grad.log10_norm, on.grad.log10_norm, rtol=0, atol=1e-11)
+        np.testing.assert_allclose(off.jacobians.log10_norm, on.jacobians.log10_norm, rtol=0, atol=1e-9)
+    assert off.diagnosis.regime == on.diagnosis.regime
+    assert off.diagnosis.rate == pytest.approx(on.diagnosis.rate, rel=1e-6 if not chaotic else 0.05)
+
+
+@needs_numba
+def test_compiled_jacobian_norms_match_the_svd_when_the_top_direction_changes():
+    # identity W_hh: the singular values of dh_T/dh_t start equal and trade places along t (see test_bptt)
+    for act in ("tanh", "sigmoid", "leaky_relu"):
+        c = Config(activation=act, init="identity", gain=1.5, hidden_size=16, seq_len=80)
+        p, x = init_params(c), init_inputs(c)
+        jn = jacobian_products(p, forward(p, x, act), all_singular_values=True)
+        ok = np.isfinite(jn.log10_sv[:, 0])
+        np.testing.assert_allclose(jn.log10_norm[ok], jn.log10_sv[ok, 0], rtol=0, atol=1e-11)
+
+
+@needs_numba
+def test_top_singular_value_kernel_reports_when_it_is_not_certain():
+    M = np.diag([1.0, 0.999999, 0.5, 0.1])  # top two within 1e-6: no convergence in a few steps
+    y = np.array([0.0, 1.0, 0.0, 0.0])
+    assert kernels.top_singular_value(M, y, np.zeros(4), 0.1, 1e-13, 8) == -1.0
+    y = np.array([0.0, 1.0, 0.0, 0.0])
+    rho = kernels.top_singular_value(np.diag([1.0, 0.5, 0.2, 0.1]), y, np.zeros(4), 0.1, 1e-13, 200)
+    assert rho == pytest.approx(1.0, rel=1e-13)
+    assert abs(y[0]) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_backward_is_unchanged_by_the_kernels_switch(monkeypatch):
+    # backward has no kernel: given one trajectory, both settings give the same bits
+    c = Config(hidden_size=16, batch_size=3)
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, "tanh")
+    on = backward(p, traj)
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    off = backward(p, traj)
+    np.testing.assert_array_equal(on.log10_norm, off.log10_norm)
