@@ -521,6 +521,8 @@ def env_lines(torch, torch_note: str) -> list[str]:
         f"rnn_core from {Path(rnn_core.__file__).parent}",
         f"env     : OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')} (left as found); "
         f"other BLAS/OpenMP variables: {blas_env or 'none'}",
+        f"kernels : {'numba ' + rnn_core.kernels.numba.__version__ if rnn_core.kernels.ENABLED else 'off'} "
+        "(rnn_core.kernels; RNN_CORE_NUMBA=0 turns them off)",
     ]
     if torch is not None:
         lines.append(f"torch   : {torch.__version__}, CPU, float64, torch.set_num_threads({torch.get_num_threads()})")
