@@ -8,8 +8,11 @@ Two costs in the core are not arithmetic NumPy can do faster:
 * The Jacobian-product norms need a power iteration per step of tiny (N x N, N ~ 64) matrix-vector products, where
   NumPy's call overhead is the cost. :func:`top_singular_value` runs the whole iteration compiled.
 
-numba is optional: ``rnn_core`` imports and computes without it (``ENABLED`` is False), through the NumPy code beside
-each kernel. ``RNN_CORE_NUMBA=0`` turns the kernels off. Results of the two paths agree to rounding (tested); they
+numba is optional, installed with ``requirements-dev.txt``, not with the dashboard's ``requirements.txt``: importing
+it and loading the compiled code cost a server ~120 MB and a fresh process ~5 s of compiling (0.6 s from the cache),
+which the dashboard (N = 64, T = 100 by default: 11 ms instead of 17 for ``analyze``) does not need. ``rnn_core``
+imports and computes without it (``ENABLED`` is False), through the NumPy code beside each kernel.
+``RNN_CORE_NUMBA=0`` turns the kernels off. Results of the two paths agree to rounding (tested); they
 are not bit-identical, so chaotic trajectories diverge between them after enough steps, as they do between any two
 libraries (PyTorch included).
 """
@@ -25,12 +28,14 @@ import numpy as np
 
 Array = np.ndarray
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - exercised by the tests through ENABLED = False
-    numba = None
+numba: Any = None
+if os.environ.get("RNN_CORE_NUMBA", "1") != "0":  # "0": not even imported (numba and LLVM take ~60 MB each)
+    try:
+        import numba
+    except ImportError:  # the NumPy path; the tests cover it through ENABLED = False
+        numba = None
 
-ENABLED = numba is not None and os.environ.get("RNN_CORE_NUMBA", "1") != "0"
+ENABLED = numba is not None
 
 
 def _jit(**options: Any) -> Callable[[Callable], Callable]:
