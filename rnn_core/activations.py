@@ -38,6 +38,9 @@ class Activation:
         ``steps(a, drive, h, dact)`` returns ``(step, finite)``: ``step(t)`` sets ``h[t] = act(a + drive[t - 1])``
         and ``dact[t] = act'`` in one compiled pass, ``finite()`` says whether all were finite (tanh, see
         :func:`rnn_core.kernels.tanh_steps`); or None, and the forward pass calls ``f`` and ``df``.
+    small_loop : callable or None
+        ``small_loop(W_t, drive, h, dact)``: the whole forward loop of one small network compiled, returning whether
+        all values are finite, or None where it does not apply (see :func:`rnn_core.kernels.tanh_forward`).
     """
 
     name: str
@@ -46,6 +49,7 @@ class Activation:
     gamma: float
     standard_gain: float
     steps: Callable[..., tuple[Callable[[int], None], Callable[[], bool]] | None] | None = None
+    small_loop: Callable[[Array, Array, Array, Array], bool | None] | None = None
 
     def __call__(self, a: Array) -> Array:
         """``act(a)`` into a new array."""
@@ -104,7 +108,8 @@ def _ones(h: Array, out: Array) -> Array:
 LEAKY_SLOPE = 0.01
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", kernels.tanh, kernels.tanh_df, 1.0, 5.0 / 3.0, kernels.tanh_steps),
+    "tanh": Activation("tanh", kernels.tanh, kernels.tanh_df, 1.0, 5.0 / 3.0, kernels.tanh_steps,
+                       kernels.tanh_forward),
     "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_df, 0.25, 1.0),
     "relu": Activation("relu", _relu, _step, 1.0, float(np.sqrt(2.0))),
     "leaky_relu": Activation("leaky_relu", _leaky, _leaky_df, 1.0, float(np.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)))),

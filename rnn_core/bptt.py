@@ -145,7 +145,11 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     # One block, BLAS's own threads: a step is two short calls (a product and a multiply), and row blocks in Python
     # threads (as the forward pass runs) spent more time handing the GIL over than they saved: 1.2x slower at
     # N = 256, B = 64 (measured with BLAS held to one thread per block).
-    run(slice(None))
+    # A small single network: the whole pass compiled (at N = 64, B = 1 the blocks' NumPy bookkeeping is the cost).
+    small = g is None and kernels.backward_small(v, s, np.ascontiguousarray(traj.dact), np.ascontiguousarray(W),
+                                                 np.ascontiguousarray(params.u), np.ascontiguousarray(inject))
+    if not small:
+        run(slice(None))
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 

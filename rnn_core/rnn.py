@@ -229,7 +229,12 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
                 finite_sums.append(finite())
 
     finite_sums: list[bool] = []  # one per block (list.append is atomic across threads)
-    run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
+    small = None if act.small_loop is None or lead or g is not None else act.small_loop(W_t, drive, h, dact)
+    if small is not None:  # a small single network: the whole loop compiled (see rnn_core.kernels.SMALL_WORK)
+        act.df(h[0], dact[0])
+        finite_sums.append(small)
+    else:
+        run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
     row_gain_out = None if g is None else g[..., 0]
     if all(finite_sums):
         return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, W_xh_t, params.b, x))

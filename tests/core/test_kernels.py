@@ -105,12 +105,29 @@ def test_top_singular_value_kernel_reports_when_it_is_not_certain():
     assert abs(y[0]) == pytest.approx(1.0, rel=1e-6)
 
 
-def test_backward_is_unchanged_by_the_kernels_switch(monkeypatch):
-    # backward has no kernel: given one trajectory, both settings give the same bits
-    c = Config(hidden_size=16, batch_size=3)
+@pytest.mark.parametrize("loss", ["last", "all"])
+def test_compiled_backward_of_a_small_network_agrees_with_numpy(monkeypatch, loss):
+    # one trajectory, backward with the compiled block propagation (B * N^2 <= SMALL_WORK) and without it
+    c = Config(hidden_size=16, batch_size=3, seq_len=300, gain=0.9, loss=loss)
     p, x = init_params(c), init_inputs(c)
     traj = forward(p, x, "tanh")
-    on = backward(p, traj)
+    on = backward(p, traj, loss)
     monkeypatch.setattr(kernels, "ENABLED", False)
-    off = backward(p, traj)
-    np.testing.assert_array_equal(on.log10_norm, off.log10_norm)
+    off = backward(p, traj, loss)
+    np.testing.assert_allclose(on.log10_norm, off.log10_norm, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(on.v, off.v, rtol=0, atol=1e-12)
+    if loss == "last":
+        assert off.log10_norm[0, 0] < -3  # vanishing over 300 steps: the renormalization was exercised
+
+
+@needs_numba
+def test_small_loop_applies_only_where_it_should():
+    W, N = np.eye(8), 8
+    drive = np.zeros((5, 2, N))
+    h, d = np.zeros((6, 2, N)), np.zeros((6, 2, N))
+    assert kernels.tanh_forward(W, drive, h, d) is True
+    big = np.zeros((5, 16, N))  # a batch above SMALL_BATCH: BLAS's path
+    assert kernels.tanh_forward(W, big, np.zeros((6, 16, N)), np.zeros((6, 16, N))) is None
+    assert kernels.tanh_forward(np.eye(8)[None], drive, h, d) is None  # stacked networks
+    drive[2, 1, 3] = np.nan
+    assert kernels.tanh_forward(W, drive, h, d) is False

@@ -18,7 +18,9 @@ def test_forward_matches_the_reference_loop(activation, reference):
     assert not traj.h[0].any() and not traj.a[0].any()
     a = np.stack([traj.h[t - 1] @ p.W_hh.T + x[t - 1] @ p.W_xh.T + p.b for t in range(1, 10)])
     np.testing.assert_allclose(traj.a[1:], a, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(traj.dact[1:], ACTIVATIONS[activation].derivative(traj.a[1:]), rtol=1e-15)
+    # traj.a is recomputed with BLAS; the compiled loop of a small network (rnn_core.kernels) summed its products in
+    # another order, so act'(a) can differ by a few ulps where 1 - h^2 cancels
+    np.testing.assert_allclose(traj.dact[1:], ACTIVATIONS[activation].derivative(traj.a[1:]), rtol=1e-13)
     np.testing.assert_array_equal(traj.valid_T, [9, 9, 9])
     np.testing.assert_array_equal(traj.overflow_step, [-1, -1, -1])
 
