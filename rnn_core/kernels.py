@@ -122,16 +122,44 @@ def _tanh_into(a: Array, out: Array) -> None:
         o1[i] = _tanh1(a1[i])
 
 
+@_jit(inline="always")
+def _add_vec_mat(out: Array, c: Array, M: Array) -> None:
+    # out += c @ M, as rows of M scaled and added in order i = 0, 1, ... (the same rounding as a plain loop), four rows
+    # a pass so that `out` is loaded and stored a quarter as often (it stays in registers within a pass)
+    K, N = M.shape
+    i = 0
+    while i + 4 <= K:
+        c0, c1, c2, c3 = c[i], c[i + 1], c[i + 2], c[i + 3]
+        M0, M1, M2, M3 = M[i], M[i + 1], M[i + 2], M[i + 3]
+        for j in range(N):
+            out[j] = out[j] + c0 * M0[j] + c1 * M1[j] + c2 * M2[j] + c3 * M3[j]
+        i += 4
+    while i < K:
+        ci, Mi = c[i], M[i]
+        for j in range(N):
+            out[j] += ci * Mi[j]
+        i += 1
+
+
 @_jit(nogil=True)
-def _tanh_step(a: Array, drive: Array, h: Array, dact: Array, nan: Array) -> None:
-    # (K, R, N) arrays, any strides (a block of rows of a stack of networks is not contiguous). tanh is bounded, so
-    # h and dact are finite unless NaN: nan[0] records whether one appeared (no second pass over the states).
+def _tanh_step(a: Array, x: Array, Wx: Array, b: Array, h: Array, dact: Array, nan: Array) -> None:
+    # h = tanh(a + (x @ Wx + b)), dact = 1 - h**2 on (K, R, N) arrays of any strides (a block of rows of a stack of
+    # networks is not contiguous); x (Kx, R, D), Wx (Kw, D, N), b (Kb, N) with Kx, Kw, Kb in {1, K} (broadcast).
+    # The drive is made here, in cache, instead of a (T, B, N) array in memory. tanh is bounded, so h and dact are
+    # finite unless NaN: nan[0] records whether one appeared (no second pass over the states).
+    N = a.shape[2]
+    drive = np.empty(N)
     seen = False
     for k in range(a.shape[0]):
+        kx = k if x.shape[0] > 1 else 0
+        kw = k if Wx.shape[0] > 1 else 0
+        bk = b[k if b.shape[0] > 1 else 0]
         for r in range(a.shape[1]):
-            ar, dr, hr, gr = a[k, r], drive[k, r], h[k, r], dact[k, r]
-            for i in range(ar.size):
-                v = _tanh1(ar[i] + dr[i])
+            drive[:] = 0.0
+            _add_vec_mat(drive, x[kx, r], Wx[kw])
+            ar, hr, gr = a[k, r], h[k, r], dact[k, r]
+            for i in range(N):
+                v = _tanh1(ar[i] + (drive[i] + bk[i]))
                 hr[i] = v
                 gr[i] = 1.0 - v * v
                 seen |= v != v
@@ -175,44 +203,52 @@ def tanh_df(h: Array, out: Array) -> Array:
     return np.subtract(1.0, out, out=out)
 
 
-def tanh_step(a: Array, drive: Array, h: Array, dact: Array) -> None:
-    """One forward step's element-wise part for tanh: ``h = tanh(a + drive)``, ``dact = 1 - h**2``.
+def tanh_step(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Array) -> None:
+    """One forward step's element-wise part for tanh: ``h = tanh(a + (x @ W_xh_t + b))``, ``dact = 1 - h**2``.
 
-    All four arrays have one shape (any strides). Without the kernel ``a`` is overwritten (it holds ``a + drive``).
-    The forward pass calls :func:`tanh_steps` instead, which makes the views once for all steps.
+    ``a``, ``h``, ``dact`` of shape (..., R, N), ``x`` (..., R, D), ``W_xh_t`` (..., D, N), ``b`` (..., N), the leading
+    dimensions equal or 1. Without the kernel ``a`` is overwritten (it holds the pre-activation). The forward pass
+    calls :func:`tanh_steps`, which makes the views once for all steps.
     """
     if ENABLED:
-        views = [_as3d(x) for x in (a, drive, h, dact)]
-        if all(v is not None for v in views):
-            _tanh_step(*views, np.zeros(1, dtype=np.bool_))
+        built = tanh_steps(a, x[None], W_xh_t, b, h[None], dact[None])
+        if built is not None:
+            built[0](0, 0)
             return
-    a += drive
+    a += np.matmul(x, W_xh_t) + b[..., None, :]
     np.tanh(a, out=h)
     tanh_df(h, dact)
 
 
-StepFns = tuple[Callable[[int], None], Callable[[], bool]]
+StepFns = tuple[Callable[[int, int], None], Callable[[], bool]]
 
 
-def tanh_steps(a: Array, drive: Array, h: Array, dact: Array) -> StepFns | None:
-    """``(step, finite)``: ``step(t)`` does :func:`tanh_step` for ``h[t] = tanh(a + drive[t - 1])`` and ``dact[t]``
-    with every view made once (at N = 64, B = 1 making views each step costs more than the kernel); ``finite()``
-    says whether every ``h[t]`` and ``dact[t]`` written so far is finite. None without the kernel.
+def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Array) -> StepFns | None:
+    """``(step, finite)``: ``step(t_in, t_out)`` does :func:`tanh_step` with ``x[t_in]`` into ``h[t_out]`` and
+    ``dact[t_out]``, every view made once (at N = 64, B = 1 making views each step costs more than the kernel);
+    ``finite()`` says whether every value written so far is finite. None without the kernel, or when the leading
+    dimensions cannot be merged into one without copies.
 
-    ``a`` has the shape of one step; ``drive`` (T, ...), ``h`` and ``dact`` (T+1, ...) hold the steps.
+    ``a``: one step, (..., R, N); ``x`` (steps, ..., R, D); ``h``, ``dact`` (steps, ..., R, N); ``W_xh_t`` (..., D, N);
+    ``b`` (..., N).
     """
     if not ENABLED:
         return None
     a3 = _as3d(a)
-    steps = [_merged(x, a.shape) for x in (drive, h, dact)]
-    if a3 is None or any(v is None for v in steps):
+    xs, hs, ds = (_merged(v, v.shape[1:]) for v in (x, h, dact))
+    Wx = _as3d(np.ascontiguousarray(W_xh_t))
+    b2 = np.ascontiguousarray(b).reshape(-1, b.shape[-1])
+    if a3 is None or xs is None or hs is None or ds is None or Wx is None:
         return None
-    drives, hs, ds = (list(v) for v in steps)  # (K, R, N) views, one per step
+    K = a3.shape[0]
+    if xs.shape[1] not in (1, K) or Wx.shape[0] not in (1, K) or b2.shape[0] not in (1, K):
+        return None
+    xl, hl, dl = list(xs), list(hs), list(ds)  # (K, R, .) views, one per step
     nan = np.zeros(1, dtype=np.bool_)
     kernel = _tanh_step
 
-    def step(t: int) -> None:
-        kernel(a3, drives[t - 1], hs[t], ds[t], nan)
+    def step(t_in: int, t_out: int) -> None:
+        kernel(a3, xl[t_in], Wx, b2, hl[t_out], dl[t_out], nan)
     return step, lambda: not nan[0]
 
 
@@ -237,27 +273,9 @@ SMALL_BATCH = 8
 SMALL_WORK = 2**18
 
 
-def _small(B: int, N: int) -> bool:
+def is_small(B: int, N: int) -> bool:
+    """Whether a single network of batch ``B`` and size ``N`` takes the compiled whole-loop path."""
     return ENABLED and B <= SMALL_BATCH and B * N * N <= SMALL_WORK
-
-
-@_jit(inline="always")
-def _add_vec_mat(out: Array, c: Array, M: Array) -> None:
-    # out += c @ M, as rows of M scaled and added in order i = 0, 1, ... (the same rounding as a plain loop), four rows
-    # a pass so that `out` is loaded and stored a quarter as often (it stays in registers within a pass)
-    K, N = M.shape
-    i = 0
-    while i + 4 <= K:
-        c0, c1, c2, c3 = c[i], c[i + 1], c[i + 2], c[i + 3]
-        M0, M1, M2, M3 = M[i], M[i + 1], M[i + 2], M[i + 3]
-        for j in range(N):
-            out[j] = out[j] + c0 * M0[j] + c1 * M1[j] + c2 * M2[j] + c3 * M3[j]
-        i += 4
-    while i < K:
-        ci, Mi = c[i], M[i]
-        for j in range(N):
-            out[j] += ci * Mi[j]
-        i += 1
 
 
 @_jit(nogil=True)
@@ -288,7 +306,7 @@ def tanh_forward(W_t: Array, drive: Array, h: Array, dact: Array) -> bool | None
     nothing) when this path does not apply: no kernels, stacked networks, a batch or a step above ``SMALL_BATCH``,
     ``SMALL_WORK``.
     """
-    if drive.ndim != 3 or W_t.ndim != 2 or not _small(drive.shape[1], W_t.shape[0]):
+    if drive.ndim != 3 or W_t.ndim != 2 or not is_small(drive.shape[1], W_t.shape[0]):
         return None
     if not all(x.flags.c_contiguous for x in (W_t, drive, h, dact)):
         return None
@@ -355,7 +373,7 @@ def backward_small(v: Array, s: Array, dact: Array, W: Array, u: Array, inject: 
     (T+1, B). Returns False (and does nothing) where this path does not apply (as :func:`tanh_forward`); the caller
     then runs the NumPy path.
     """
-    if v.ndim != 3 or W.ndim != 2 or not _small(v.shape[1], W.shape[0]):
+    if v.ndim != 3 or W.ndim != 2 or not is_small(v.shape[1], W.shape[0]):
         return False
     if not all(x.flags.c_contiguous for x in (v, s, dact, W, u, inject)):
         return False

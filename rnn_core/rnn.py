@@ -12,6 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import kernels
 from .activations import get_activation
 from .config import Config
 from .initializers import init_matrix
@@ -190,7 +191,6 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     N = params.hidden_size
     W_t = np.ascontiguousarray(np.swapaxes(params.W_hh, -1, -2))  # (..., N, N): h @ W_hh^T; contiguous for BLAS
     W_xh_t = np.swapaxes(params.W_xh, -1, -2)
-    drive = _drive(x, W_xh_t, params.b)  # (T, ..., B, N), every step at once, out of the sequential loop
     g = None if row_gain is None else np.asarray(row_gain, dtype=np.float64)[..., None]  # (..., B, 1)
     h = np.empty((T + 1, *lead, B, N))
     dact = np.empty((T + 1, *lead, B, N))
@@ -198,16 +198,18 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
 
     def run(rows: slice) -> None:
         """The time loop for one block of sequences (they never interact), then its derivatives."""
-        hr, dr, drv = h[..., rows, :], dact[..., rows, :], drive[..., rows, :]
+        hr, dr, xr = h[..., rows, :], dact[..., rows, :], x[..., rows, :]
         gr = None if g is None else g[..., rows, :]
         at = np.empty(hr.shape[1:])  # a_t, in cache: the pre-activations are not kept (Trajectory.a recomputes them)
         # Per-step views made once, and np.dot for plain 2-D products: at N = 64, B = 1 a step is ~3 us of call
         # overhead and almost no arithmetic.
-        hs, drvs, f = list(hr), list(drv), act.f
-        fused = None if act.steps is None else act.steps(at, drv, hr, dr)
+        hs, f = list(hr), act.f
+        fused = None if act.steps is None else act.steps(at, xr, W_xh_t, params.b, hr[1:], dr[1:])
         mm = np.dot if hr.ndim == 3 else np.matmul
         with np.errstate(over="ignore", invalid="ignore"):
             if fused is None:
+                # the input drive W_xh x_t + b of every step at once, out of the sequential loop
+                drvs = list(_drive(xr, W_xh_t, params.b))
                 for t in range(1, T + 1):
                     mm(hs[t - 1], W_t, out=at)
                     if gr is not None:
@@ -224,12 +226,14 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
                     mm(hs[t - 1], W_t, out=at)
                     if gr is not None:
                         at *= gr
-                    step(t)
+                    step(t - 1, t - 1)  # x_t is x[t - 1]; h[1:] and dact[1:] start at step 1
                 act.df(hr[0], dr[0])
                 finite_sums.append(finite())
 
     finite_sums: list[bool] = []  # one per block (list.append is atomic across threads)
-    small = None if act.small_loop is None or lead or g is not None else act.small_loop(W_t, drive, h, dact)
+    small = None
+    if act.small_loop is not None and not lead and g is None and kernels.is_small(B, N):
+        small = act.small_loop(W_t, _drive(x, W_xh_t, params.b), h, dact)
     if small is not None:  # a small single network: the whole loop compiled (see rnn_core.kernels.SMALL_WORK)
         act.df(h[0], dact[0])
         finite_sums.append(small)

@@ -44,16 +44,23 @@ def test_tanh_special_values():
 @needs_numba
 def test_tanh_step_fuses_drive_activation_and_derivative():
     rng = np.random.default_rng(1)
-    a, drive = rng.normal(0, 2, (3, 4, 5)), rng.normal(0, 1, (3, 4, 5))
+    a, x = rng.normal(0, 2, (3, 4, 5)), rng.normal(0, 1, (3, 4, 2))
+    W, b = rng.normal(0, 1, (3, 2, 5)), rng.normal(0, 1, (3, 5))
+    expected = np.tanh(a + (x @ W + b[:, None, :]))
     h, dact = np.empty_like(a), np.empty_like(a)
-    kernels.tanh_step(a.copy(), drive, h, dact)
-    np.testing.assert_allclose(h, np.tanh(a + drive), rtol=4e-16, atol=0)
-    np.testing.assert_allclose(dact, 1 - np.tanh(a + drive) ** 2, rtol=1e-13, atol=1e-16)
+    kernels.tanh_step(a.copy(), x, W, b, h, dact)
+    np.testing.assert_allclose(h, expected, rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(dact, 1 - h * h, rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(dact, 1 - expected**2, rtol=0, atol=1e-15)  # h differs by ulps; 1 - h^2 cancels
     # a strided block of rows (a block of a stack of networks) gives the same numbers as the whole
     h2, d2 = np.empty_like(a), np.empty_like(a)
-    kernels.tanh_step(a[:, 1:3].copy(), drive[:, 1:3], h2[:, 1:3], d2[:, 1:3])
+    kernels.tanh_step(a[:, 1:3].copy(), x[:, 1:3], W, b, h2[:, 1:3], d2[:, 1:3])
     np.testing.assert_array_equal(h2[:, 1:3], h[:, 1:3])
     np.testing.assert_array_equal(d2[:, 1:3], dact[:, 1:3])
+    # one input and one W_xh for the whole stack (broadcast)
+    h3, d3 = np.empty_like(a), np.empty_like(a)
+    kernels.tanh_step(a.copy(), x[:1], W[:1], b[:1], h3, d3)
+    np.testing.assert_allclose(h3, np.tanh(a + (x[:1] @ W[:1] + b[:1, None, :])), rtol=1e-15, atol=1e-16)
 
 
 @needs_numba
