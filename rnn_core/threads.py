@@ -24,10 +24,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
-# The per-step work (multiply-adds) of one block below which threads cost more than they save: every NumPy call
-# hands the GIL over, and with short calls the threads mostly wait for each other (measured here: two blocks of
-# 8 x 128 took 1.6x the CPU time of one block of 16 for a 9% shorter wall time; blocks of 32 x 256 pay off).
-MIN_BLOCK_WORK = 2**19
+# When row blocks pay (per-step work W = B * row_work multiply-adds; forward pass, tanh kernel, 2 cores, measured
+# threads/one block): below MIN_BLOCK_WORK never (every call hands the GIL over; 0.94-0.96 at W = 2^16, within
+# noise). Up to SERIAL_BLAS_WORK, OpenBLAS runs the whole batch's product on one thread anyway, so threads only add
+# (0.71-0.85 at W = 2^18). Above it one block gets two BLAS threads, and threads pay only with blocks of 32 rows or
+# more (B >= MIN_THREADED_ROWS: 0.84 at (N, B) = (256, 64), 0.85 at (128, 128); with fewer rows 1.12-1.33 *slower*:
+# (128, 32), (128, 64), (256, 16), (256, 32)).
+MIN_BLOCK_WORK = 2**17
+SERIAL_BLAS_WORK = 2**18  # OpenBLAS's own threshold: a product of M * N * K <= 65536 * 4 runs on one thread
+MIN_THREADED_ROWS = 64
 MAX_WORKERS = 4  # a container may report many more CPUs than its quota grants
 
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -92,7 +97,9 @@ def row_blocks(B: int, row_work: int) -> list[slice]:
     # At least 2 rows a block: BLAS takes another path for a single row (a matrix-vector product) and rounds
     # differently, and chaos amplifies that; with 2 or more rows a block's numbers equal the whole batch's to the bit
     # here, so they do not depend on how many cores the machine has.
-    n = max(1, min(WORKERS, B // 2, (B * row_work) // MIN_BLOCK_WORK))
+    work = B * row_work
+    worth = work >= MIN_BLOCK_WORK and (work <= SERIAL_BLAS_WORK or B >= MIN_THREADED_ROWS)
+    n = max(1, min(WORKERS, B // 2)) if worth else 1
     edges = [B * i // n for i in range(n + 1)]
     return [slice(edges[i], edges[i + 1]) for i in range(n)]
 
