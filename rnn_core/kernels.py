@@ -1,15 +1,17 @@
 """Compiled inner loops (numba), each beside the NumPy code it replaces, which runs when numba is absent.
 
-Two costs in the core are not arithmetic NumPy can do faster:
+Three costs in the core are not arithmetic NumPy can do faster:
 
 * ``np.tanh`` on float64 is not vectorized on CPUs without AVX-512 (~15 ns a value here, 60% of the forward pass at
-  N = 256, B = 64). :func:`tanh_step` evaluates tanh with vector instructions (~5 ns) and fuses the drive, the
+  N = 256, B = 64). :func:`tanh_step` evaluates tanh with vector instructions (~5 ns) and fuses the input drive, the
   activation and its derivative into one pass.
+* Small networks (B <= 8: the dashboard's N = 64, B = 1) spend their time in NumPy's per-call overhead, 3-5 calls a
+  step: :func:`tanh_forward` and :func:`backward_small` run the whole time loops compiled.
 * The Jacobian-product norms need a power iteration per step of tiny (N x N, N ~ 64) matrix-vector products, where
-  NumPy's call overhead is the cost. :func:`top_singular_value` runs the whole iteration compiled.
+  NumPy's call overhead is the cost. :func:`jacobian_step` runs the whole iteration compiled.
 
 numba is optional, installed with ``requirements-dev.txt``, not with the dashboard's ``requirements.txt``: importing
-it and loading the compiled code cost a server ~120 MB and a fresh process ~5 s of compiling (0.6 s from the cache),
+it and loading the compiled code cost a process ~120 MB and a fresh process ~5 s of compiling (0.6 s from the cache),
 which the dashboard (N = 64, T = 100 by default: 11 ms instead of 17 for ``analyze``) does not need. ``rnn_core``
 imports and computes without it (``ENABLED`` is False), through the NumPy code beside each kernel.
 ``RNN_CORE_NUMBA=0`` turns the kernels off. Results of the two paths agree to rounding (tested); they
