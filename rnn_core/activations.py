@@ -35,9 +35,10 @@ class Activation:
     standard_gain : float
         The gain that keeps the forward signal variance roughly constant (PyTorch's ``calculate_gain``).
     steps : callable or None
-        ``steps(a, drive, h, dact)`` returns ``(step, finite)``: ``step(t)`` sets ``h[t] = act(a + drive[t - 1])``
-        and ``dact[t] = act'`` in one compiled pass, ``finite()`` says whether all were finite (tanh, see
-        :func:`rnn_core.kernels.tanh_steps`); or None, and the forward pass calls ``f`` and ``df``.
+        ``steps(a, x, W_xh_t, b, h, dact)`` returns ``(step, finite)`` or None: ``step(t_in, t_out)`` sets
+        ``h[t_out] = act(a + x[t_in] @ W_xh_t + b)`` and ``dact[t_out] = act'`` in one compiled pass, ``finite()``
+        says whether all were finite (tanh, see :func:`rnn_core.kernels.tanh_steps`); without it the forward pass
+        calls ``f`` and ``df``.
     small_loop : callable or None
         ``small_loop(W_t, drive, h, dact)``: the whole forward loop of one small network compiled, returning whether
         all values are finite, or None where it does not apply (see :func:`rnn_core.kernels.tanh_forward`).
@@ -52,8 +53,9 @@ class Activation:
     small_loop: Callable[[Array, Array, Array, Array], bool | None] | None = None
 
     def __call__(self, a: Array) -> Array:
-        """``act(a)`` into a new array."""
-        return self.f(a, np.empty_like(a, dtype=np.float64))
+        """``act(a)`` into a new float64 array (``a`` may be a scalar or a list)."""
+        a = np.asarray(a, dtype=np.float64)
+        return self.f(a, np.empty_like(a))
 
     def derivative(self, a: Array) -> Array:
         """``act'(a)`` into a new array."""

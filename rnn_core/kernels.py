@@ -181,9 +181,16 @@ def _as3d(x: Array) -> Array | None:
     return v
 
 
+def _kernel_arrays(*xs: object) -> bool:
+    """Whether the element-wise kernels take these: float64 C-contiguous ndarrays of one shape (else NumPy)."""
+    first = xs[0]
+    return ENABLED and all(isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim >= 1
+                           and x.flags.c_contiguous and x.shape == first.shape for x in xs)  # type: ignore[union-attr]
+
+
 def tanh(a: Array, out: Array) -> Array:
-    """``out = tanh(a)`` (float64, C-contiguous arrays of one shape); ``out`` may be ``a``."""
-    if ENABLED and a.flags.c_contiguous and out.flags.c_contiguous:
+    """``out = tanh(a)``; ``out`` may be ``a``. Compiled for float64 C-contiguous arrays, ``np.tanh`` otherwise."""
+    if _kernel_arrays(a, out):
         _tanh_into(a, out)
         return out
     return np.tanh(a, out=out)
@@ -198,7 +205,7 @@ def _tanh_df_into(h: Array, out: Array) -> None:
 
 def tanh_df(h: Array, out: Array) -> Array:
     """``out = 1 - h**2`` (tanh's derivative from its value), with the rounding of :func:`tanh_step` (one FMA)."""
-    if ENABLED and h.flags.c_contiguous and out.flags.c_contiguous:
+    if _kernel_arrays(h, out):
         _tanh_df_into(h, out)
         return out
     np.multiply(h, h, out=out)
@@ -234,8 +241,13 @@ def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Arra
     ``a``: one step, (..., R, N); ``x`` (steps, ..., R, D); ``h``, ``dact`` (steps, ..., R, N); ``W_xh_t`` (..., D, N);
     ``b`` (..., N).
     """
-    if not ENABLED:
+    if not ENABLED or not all(v.dtype == np.float64 for v in (a, x, W_xh_t, b, h, dact)):
         return None
+    # every operand's leading dimensions must be a's or all 1 (broadcast): merged, sizes alone could mispair them
+    lead = a.shape[:-2]
+    for lead_v in (x.shape[1:-2], W_xh_t.shape[:-2], b.shape[:-1]):
+        if lead_v != lead and any(n != 1 for n in lead_v):
+            return None
     a3 = _as3d(a)
     xs, hs, ds = (_merged(v, v.shape[1:]) for v in (x, h, dact))
     Wx = _as3d(np.ascontiguousarray(W_xh_t))

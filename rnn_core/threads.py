@@ -61,7 +61,10 @@ class SerialBlas:
     """Hold BLAS to one thread while any caller is inside (nesting and concurrent callers count; the last restores).
 
     In NumPy's OpenBLAS builds the setting is process-wide, so a count under a lock decides who saves and restores
-    it: two sessions of a server computing at once must not leave BLAS at one thread for good.
+    it: two sessions of a server computing at once must not leave BLAS at one thread for good. Process-wide also
+    means: while any caller is inside, all BLAS work of the process runs on one thread (on a shared server that
+    avoids oversubscription rather than costing), and a change made by others meanwhile (threadpoolctl) is undone by
+    the last one out.
     """
 
     def __init__(self, setter: Callable[[int], int] | None) -> None:

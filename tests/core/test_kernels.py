@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_core import Config, analyze, backward, forward, init_inputs, init_params, jacobian_products, kernels
+from rnn_core import (
+    Config,
+    analyze,
+    backward,
+    forward,
+    get_activation,
+    init_inputs,
+    init_params,
+    jacobian_products,
+    kernels,
+)
 
 needs_numba = pytest.mark.skipif(not kernels.ENABLED, reason="numba not installed (or RNN_CORE_NUMBA=0)")
 
@@ -64,17 +74,22 @@ def test_tanh_step_fuses_drive_activation_and_derivative():
 
 
 @needs_numba
-def test_forward_reports_nan_from_the_fused_kernel():
-    c = Config(seq_len=20, hidden_size=8, input_kind="noise")
+@pytest.mark.parametrize("batch_size", [1, 16])  # the small compiled loop, and the fused step after BLAS products
+def test_forward_reports_nan_from_the_kernels(batch_size):
+    c = Config(seq_len=20, hidden_size=8, batch_size=batch_size, input_kind="noise")
+    assert kernels.is_small(batch_size, 8) == (batch_size == 1)
     x = init_inputs(c)
-    x[7, 0, 0] = np.nan  # NaN in the input at step 8: tanh gives NaN, the fused step must see it
+    x[7, 0, 0] = np.nan  # NaN in the input at step 8: tanh gives NaN, the kernel must see it
     traj = forward(init_params(c), x, "tanh")
-    assert int(traj.valid_T[0]) == 7
+    assert (traj.valid_T == 7).all()
     assert np.isnan(traj.h[8:]).all() and np.isfinite(traj.h[:8]).all()
 
 
+@needs_numba
 @pytest.mark.parametrize("kw", [dict(), dict(init="identity", activation="sigmoid"), dict(gain=3.0, seq_len=300),
-                                dict(hidden_size=16, batch_size=4, init="orthogonal", gain=0.9)])
+                                dict(hidden_size=16, batch_size=4, init="orthogonal", gain=0.9),
+                                dict(hidden_size=32, batch_size=16, gain=0.9, bias_scale=0.3),  # fused step
+                                dict(hidden_size=64, batch_size=64, seq_len=60, gain=0.8, loss="all")])  # + threads
 def test_the_numpy_path_agrees_with_the_kernels(monkeypatch, kw):
     """The same analysis with the kernels off (numba missing, or RNN_CORE_NUMBA=0): equal to rounding."""
     c = Config(**kw)
@@ -112,15 +127,21 @@ def test_top_singular_value_kernel_reports_when_it_is_not_certain():
     assert abs(y[0]) == pytest.approx(1.0, rel=1e-6)
 
 
-@pytest.mark.parametrize("loss", ["last", "all"])
-def test_compiled_backward_of_a_small_network_agrees_with_numpy(monkeypatch, loss):
-    # one trajectory, backward with the compiled block propagation (B * N^2 <= SMALL_WORK) and without it
+@needs_numba
+@pytest.mark.parametrize("loss,nan_at", [("last", None), ("all", None), ("last", 200), ("all", 200)])
+def test_compiled_backward_of_a_small_network_agrees_with_numpy(monkeypatch, loss, nan_at):
+    # one trajectory, backward with the compiled whole loop (a small network) and with NumPy's; with a NaN input the
+    # states are invalid from that step on, and the loss moves to the last valid step
     c = Config(hidden_size=16, batch_size=3, seq_len=300, gain=0.9, loss=loss)
     p, x = init_params(c), init_inputs(c)
+    if nan_at is not None:
+        x[nan_at, 1, 0] = np.nan
     traj = forward(p, x, "tanh")
+    assert (traj.valid_T == (nan_at if nan_at is not None else 300)).all()
     on = backward(p, traj, loss)
     monkeypatch.setattr(kernels, "ENABLED", False)
     off = backward(p, traj, loss)
+    np.testing.assert_array_equal(np.isnan(on.log10_norm), np.isnan(off.log10_norm))
     np.testing.assert_allclose(on.log10_norm, off.log10_norm, rtol=0, atol=1e-12)
     np.testing.assert_allclose(on.v, off.v, rtol=0, atol=1e-12)
     if loss == "last":
@@ -138,3 +159,34 @@ def test_small_loop_applies_only_where_it_should():
     assert kernels.tanh_forward(np.eye(8)[None], drive, h, d) is None  # stacked networks
     drive[2, 1, 3] = np.nan
     assert kernels.tanh_forward(W, drive, h, d) is False
+
+
+@needs_numba
+def test_sweep_rows_agree_with_and_without_kernels(monkeypatch):
+    # stacked networks with row gains: the fused step on (seeds, gains x batch) blocks, threads included
+    from rnn_core.sweep import sweep
+    base = Config(hidden_size=32, seq_len=80, batch_size=4)
+    gains = [0.3, 0.7, 0.9]  # not chaotic: rounding differences stay at rounding
+    on = sweep(base, gains, seeds=(0, 1))
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    off = sweep(base, gains, seeds=(0, 1))
+    for col in ("rate", "lyapunov_max", "sigma_max"):
+        np.testing.assert_allclose(on[col], off[col], rtol=1e-9)
+    assert list(on["regime"]) == list(off["regime"])
+
+
+@needs_numba
+def test_fused_step_rejects_mispaired_stacks():
+    a = np.zeros((2, 3, 4, 5))  # a stack of (2, 3) networks
+    x, h = np.zeros((1, 2, 3, 4, 1)), np.zeros((1, 2, 3, 4, 5))
+    ok = kernels.tanh_steps(a, x, np.zeros((2, 3, 1, 5)), np.zeros((2, 3, 5)), h, h.copy())
+    assert ok is not None
+    # W_xh stacked (3, 2): the same number of networks, arranged differently; NumPy would refuse to broadcast it
+    assert kernels.tanh_steps(a, x, np.zeros((3, 2, 1, 5)), np.zeros((2, 3, 5)), h, h.copy()) is None
+
+
+def test_tanh_activation_takes_scalars_and_lists():
+    tanh = get_activation("tanh")
+    assert tanh(0.5) == pytest.approx(np.tanh(0.5), rel=1e-15)
+    np.testing.assert_allclose(tanh([0.5, -1.0]), np.tanh([0.5, -1.0]), rtol=1e-15)
+    np.testing.assert_allclose(tanh(np.array([0.5], dtype=np.float32)), np.tanh(0.5), rtol=1e-15)
