@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels, threads
+from . import kernels
 from .rnn import Params, Trajectory
 
 Array = np.ndarray
@@ -150,8 +150,6 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                                                  np.ascontiguousarray(params.u), np.ascontiguousarray(inject))
     if not small:
         run(slice(None))
-        if B * N * N > threads.SERIAL_BLAS_WORK:  # its products ran on BLAS's threads
-            threads.note_parallel_blas()
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 
@@ -236,8 +234,6 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
         dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
         dX += w.T @ xs[i:j]
         db += w.sum(axis=0)
-    if N * N * min(chunk, rows) > threads.SERIAL_BLAS_WORK:
-        threads.note_parallel_blas()
     return ParamGrads(dW, dX, db, top)
 
 

@@ -19,7 +19,6 @@ import ctypes
 import glob
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -108,34 +107,12 @@ def row_blocks(B: int, row_work: int) -> list[slice]:
     return [slice(edges[i], edges[i + 1]) for i in range(n)]
 
 
-# After a multi-threaded product, OpenBLAS's worker threads keep spinning for ~0.1 s (its THREAD_TIMEOUT, fixed at
-# load time; setting the thread count does not stop them). Row blocks started inside that window share the 2 cores
-# with a spinning thread: a forward pass at (N, T, B) = (256, 500, 64) right after the previous call's parameter
-# gradients took 398 ms in blocks and 363 ms in one block, and 322 ms in blocks after a pause. So the core notes
-# when it last ran large products on BLAS's threads, and runs one block within BLAS_SPIN_S of it.
-BLAS_SPIN_S = 0.15
-_last_parallel_blas = [-1e9]
-
-
-def note_parallel_blas() -> None:
-    """Record that BLAS just ran a product large enough to use its own threads (see ``BLAS_SPIN_S``)."""
-    _last_parallel_blas[0] = time.monotonic()
-
-
-def blas_spinning() -> bool:
-    """Whether BLAS's worker threads may still be spinning after a product this process recorded."""
-    return time.monotonic() - _last_parallel_blas[0] < BLAS_SPIN_S
-
-
 def run_rows(fn: Callable[[slice], None], B: int, row_work: int) -> None:
-    """Call ``fn(rows)`` for every block of :func:`row_blocks`, in parallel threads when there is more than one
-    (and BLAS's threads are not still spinning after a large product, see ``BLAS_SPIN_S``).
+    """Call ``fn(rows)`` for every block of :func:`row_blocks`, in parallel threads when there is more than one.
 
     ``fn`` must only write its own rows. The first block runs in the calling thread; exceptions propagate.
     """
     blocks = row_blocks(B, row_work)
-    if len(blocks) > 1 and blas_spinning():
-        blocks = [slice(0, B)]
     if len(blocks) == 1 or _pool is None:
         for rows in blocks:
             fn(rows)

@@ -8,12 +8,6 @@ import pytest
 from rnn_core import Config, backward, forward, init_inputs, init_params, param_grads, threads
 
 
-@pytest.fixture(autouse=True)
-def _no_blas_spin_window(monkeypatch):
-    # run_rows runs one block for BLAS_SPIN_S after a large product anywhere in the process (earlier tests): off here
-    monkeypatch.setattr(threads, "BLAS_SPIN_S", 0.0)
-
-
 def _run(config: Config, row_gain=None):
     p, x = init_params(config), init_inputs(config)
     traj = forward(p, x, config.activation, row_gain=row_gain)
@@ -140,30 +134,3 @@ def test_serial_blas_with_concurrent_callers_restores_once_the_last_leaves():
     for t in ts:
         t.join()
     assert fake.threads == 2 and fake.calls == [1, 2]
-
-
-def test_run_rows_takes_one_block_while_blas_threads_may_spin(monkeypatch):
-    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
-    monkeypatch.setattr(threads, "WORKERS", 2)
-    seen = []
-    threads.run_rows(seen.append, 4, 1)
-    assert len(seen) == 2
-    monkeypatch.setattr(threads, "BLAS_SPIN_S", 3600.0)
-    threads.note_parallel_blas()
-    seen.clear()
-    threads.run_rows(seen.append, 4, 1)
-    assert seen == [slice(0, 4)]
-
-
-def test_large_backward_and_parameter_gradients_note_blas_threads(monkeypatch):
-    monkeypatch.setattr(threads, "BLAS_SPIN_S", 3600.0)
-    for N, B, noted in [(16, 3, False), (128, 32, True)]:  # B * N^2 above SERIAL_BLAS_WORK: BLAS's own threads
-        config = Config(hidden_size=N, batch_size=B, seq_len=5)
-        p, x = init_params(config), init_inputs(config)
-        traj = forward(p, x, "tanh")
-        monkeypatch.setattr(threads, "_last_parallel_blas", [-1e9])
-        grad = backward(p, traj)
-        assert threads.blas_spinning() == noted
-        monkeypatch.setattr(threads, "_last_parallel_blas", [-1e9])
-        param_grads(grad, traj, x)
-        assert threads.blas_spinning() == noted
