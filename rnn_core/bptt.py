@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import kernels, threads
 from .rnn import Params, Trajectory
 
 Array = np.ndarray
@@ -142,14 +142,14 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                     vr[end], sr[end] = _add_readout(vr[end], sr[end], u, inj[end])
                 t = end - 1
 
-    # One block, BLAS's own threads: a step is two short calls (a product and a multiply), and row blocks in Python
-    # threads (as the forward pass runs) spent more time handing the GIL over than they saved: 1.2x slower at
-    # N = 256, B = 64 (measured with BLAS held to one thread per block).
     # A small single network: the whole pass compiled (at N = 64, B = 1 the blocks' NumPy bookkeeping is the cost).
     small = g is None and kernels.backward_small(v, s, np.ascontiguousarray(traj.dact), np.ascontiguousarray(W),
                                                  np.ascontiguousarray(params.u), np.ascontiguousarray(inject))
     if not small:
-        run(slice(None))
+        # In the forward pass's row blocks (see rnn_core.threads.run_blocks) when they hold 32 rows or more; with
+        # fewer, a step's two short calls per block spend more time handing the GIL over than they save.
+        blocks = threads.row_blocks(B, int(np.prod(lead, dtype=int)) * N * N)
+        threads.run_blocks(run, blocks if min(b.stop - b.start for b in blocks) >= 32 else [slice(0, B)])
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 
@@ -222,18 +222,34 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     scale = _delta_scales(grad, top).reshape(-1)
     dact, v = traj.dact[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)
     h_prev, xs = traj.h[:-1].reshape(-1, N), x.reshape(-1, D)
-    dW, dX, db = np.zeros((N, N)), np.zeros((N, D)), np.zeros(N)
     rows = dact.shape[0]
     chunk = max(1, PARAM_CHUNK // N)
-    buf = np.empty((min(chunk, rows), N))
-    for i in range(0, rows, chunk):
-        j = min(i + chunk, rows)
-        w = np.multiply(dact[i:j], v[i:j], out=buf[:j - i])
-        w *= scale[i:j, None]
-        # NaN states after an overflow (their deltas are 0) must not poison the sum
-        dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
-        dX += w.T @ xs[i:j]
-        db += w.sum(axis=0)
+    parts: dict[int, tuple[Array, Array, Array]] = {}  # by first row; each block writes its own key
+
+    def part(span: slice) -> None:
+        """The sums over the rows of ``span`` (whole chunks), into their own partial sums."""
+        dW, dX, db = np.zeros((N, N)), np.zeros((N, D)), np.zeros(N)
+        buf = np.empty((min(chunk, span.stop - span.start), N))
+        for i in range(span.start, span.stop, chunk):
+            j = min(i + chunk, span.stop)
+            w = np.multiply(dact[i:j], v[i:j], out=buf[:j - i])
+            w *= scale[i:j, None]
+            # NaN states after an overflow (their deltas are 0) must not poison the sum
+            dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
+            dX += w.T @ xs[i:j]
+            db += w.sum(axis=0)
+        parts[span.start] = (dW, dX, db)
+
+    # In as many blocks as the forward and backward passes ran in (each a whole number of chunks), so that BLAS's
+    # threads stay unused there too (see rnn_core.threads.run_blocks).
+    n = min(len(threads.row_blocks(traj.h.shape[-2], N * N)), -(-rows // chunk))
+    edges = [(-(-rows // chunk) * k // n) * chunk for k in range(n)] + [rows]
+    threads.run_blocks(part, [slice(edges[k], edges[k + 1]) for k in range(n)])
+    # summed in block order, whatever order the threads finished in: the same numbers on every run
+    ordered = [parts[k] for k in sorted(parts)]
+    dW, dX, db = ordered[0]
+    for p in ordered[1:]:
+        dW, dX, db = dW + p[0], dX + p[1], db + p[2]
     return ParamGrads(dW, dX, db, top)
 
 
