@@ -121,7 +121,7 @@ def run_blocks(fn: Callable[[slice], None], blocks: list[slice]) -> None:
     Every pass of one analysis (forward, backward, parameter gradients) runs in the same blocks, so BLAS's own
     threads stay unused: after a multi-threaded product OpenBLAS's worker keeps spinning for ~0.1 s (a timeout fixed
     at load time; setting the thread count does not stop it), and Python threads started meanwhile share the cores
-    with it. Forward + backward + parameter gradients called back to back, with the last two in blocks against on
+    with it. Forward + backward + parameter gradients called back to back, the last two in blocks against the same on
     BLAS's threads (same process, interleaved): 0.84x at (N, T, B) = (256, 500, 64), 0.75x at (128, 1000, 16); after
     a 0.2 s pause, when nothing spins, 0.98x and 1.02x.
     """
