@@ -68,6 +68,7 @@ _Q0, _Q1, _Q2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.8440630532
 _LOG2E = 1.4426950408889634
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm: n * _LN2_HI is exact
 _C = tuple(1.0 / math.factorial(k) for k in range(14))
+_POW2_DIGITS = tuple((float(2**k), float(2 ** 2**k)) for k in (5, 4, 3, 2, 1, 0))  # (32, 2**32), ..., (1, 2)
 _TANH_SMALL = 0.625
 _TANH_ONE = 20.0  # tanh(x) rounds to 1 beyond ~19.06
 
@@ -81,37 +82,13 @@ def _tanh1(x: float) -> float:
     n = math.floor(y * _LOG2E + 0.5)
     r = (y - n * _LN2_HI) - n * _LN2_LO
     p = _C[13]
-    p = p * r + _C[12]
-    p = p * r + _C[11]
-    p = p * r + _C[10]
-    p = p * r + _C[9]
-    p = p * r + _C[8]
-    p = p * r + _C[7]
-    p = p * r + _C[6]
-    p = p * r + _C[5]
-    p = p * r + _C[4]
-    p = p * r + _C[3]
-    p = p * r + _C[2]
-    p = p * r + _C[1]
-    p = p * r + _C[0]
-    f = 1.0  # 2**n, n an integer in [0, 58]
-    if n >= 32.0:
-        f *= 4294967296.0
-        n -= 32.0
-    if n >= 16.0:
-        f *= 65536.0
-        n -= 16.0
-    if n >= 8.0:
-        f *= 256.0
-        n -= 8.0
-    if n >= 4.0:
-        f *= 16.0
-        n -= 4.0
-    if n >= 2.0:
-        f *= 4.0
-        n -= 2.0
-    if n >= 1.0:
-        f *= 2.0
+    for k in range(12, -1, -1):  # Horner; a constant trip count, unrolled by the compiler
+        p = p * r + _C[k]
+    f = 1.0  # 2**n, n an integer in [0, 58], from its binary digits
+    for e, factor in _POW2_DIGITS:
+        if n >= e:
+            f *= factor
+            n -= e
     big = 1.0 - 2.0 / (p * f + 1.0)
     v = small if ax <= _TANH_SMALL else big
     return math.copysign(v, x)
