@@ -146,16 +146,22 @@ def _tanh_step(a: Array, x: Array, Wx: Array, b: Array, h: Array, dact: Array, n
         nan[0] = True
 
 
+def _reshaped_view(x: Array, shape: tuple[int, ...]) -> Array | None:
+    """``x`` reshaped without a copy, or None where that would need one (NumPy's ``reshape`` would copy silently,
+    and the kernels write into these views)."""
+    v = x.view()
+    try:
+        v.shape = shape
+    except AttributeError:
+        return None
+    return v
+
+
 def _as3d(x: Array) -> Array | None:
     """``x`` as a (K, R, N) view (leading dimensions merged, the last two kept), or None if that needs a copy."""
     if x.ndim == 3:
         return x
-    v = x.view()
-    try:
-        v.shape = (-1, *x.shape[-2:]) if x.ndim >= 2 else (1, 1, x.shape[0])
-    except AttributeError:  # the leading dimensions cannot be merged without a copy
-        return None
-    return v
+    return _reshaped_view(x, (-1, *x.shape[-2:]) if x.ndim >= 2 else (1, 1, x.shape[0]))
 
 
 def _kernel_arrays(*xs: object) -> bool:
@@ -245,12 +251,7 @@ def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Arra
 
 def _merged(x: Array, step_shape: tuple[int, ...]) -> Array | None:
     """``x`` (steps, *step_shape) as a (steps, K, R, N) view, or None if that needs a copy."""
-    v = x.view()
-    try:
-        v.shape = (x.shape[0], -1, *step_shape[-2:]) if len(step_shape) >= 2 else (x.shape[0], 1, 1, -1)
-    except AttributeError:
-        return None
-    return v
+    return _reshaped_view(x, (x.shape[0], -1, *step_shape[-2:]) if len(step_shape) >= 2 else (x.shape[0], 1, 1, -1))
 
 
 # ------------------------------------------------------------------------------------------ small networks
