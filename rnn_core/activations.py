@@ -35,12 +35,12 @@ class Activation:
     standard_gain : float
         The gain that keeps the forward signal variance roughly constant (PyTorch's ``calculate_gain``).
     steps : callable or None
-        ``steps(a, x, W_xh_t, b, h, dact)`` returns ``(step, finite)`` or None: ``step(t_in, t_out)`` sets
-        ``h[t_out] = act(a + x[t_in] @ W_xh_t + b)`` and ``dact[t_out] = act'`` in one compiled pass, ``finite()``
+        ``steps(a, x, W_xh_t, b, h)`` returns ``(step, finite)`` or None: ``step(t_in, t_out)`` sets
+        ``h[t_out] = act(a + x[t_in] @ W_xh_t + b)`` in one compiled pass, ``finite()``
         says whether all were finite (tanh, see :func:`rnn_core.kernels.tanh_steps`); without it the forward pass
-        calls ``f`` and ``df``.
+        calls ``f``.
     small_loop : callable or None
-        ``small_loop(W_t, drive, h, dact)``: the whole forward loop of one small network compiled, returning whether
+        ``small_loop(W_t, drive, h)``: the whole forward loop of one small network compiled, returning whether
         all values are finite, or None where it does not apply (see :func:`rnn_core.kernels.tanh_forward`).
     """
 
@@ -50,7 +50,7 @@ class Activation:
     gamma: float
     standard_gain: float
     steps: Callable[..., tuple[Callable[[int], None], Callable[[], bool]] | None] | None = None
-    small_loop: Callable[[Array, Array, Array, Array], bool | None] | None = None
+    small_loop: Callable[[Array, Array, Array], bool | None] | None = None
 
     def __call__(self, a: Array) -> Array:
         """``act(a)`` into a new float64 array (``a`` may be a scalar or a list)."""

@@ -11,7 +11,6 @@ The backward step is the transpose of the forward Jacobian ``J_t = diag(act'(a_t
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -19,14 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels, threads
+from .activations import LEAKY_SLOPE, get_activation
 from .rnn import Params, Trajectory
 
 Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
-# The backward pass renormalizes once per block of steps. Growth per step is at most gamma * sigma_max, so 16 steps
-# stay inside float64 for any sigma_max below ~1e18; a block that leaves [1/SAFE, SAFE] is redone step by step.
-RENORMALIZE_EVERY = 16
-SAFE = 1e150
 CHUNK_BYTES = 2**25  # and at most 32 MiB of them
 PARAM_CHUNK = 2**18  # elements (2 MiB) of the scaled deltas per matrix product in param_grads
 
@@ -69,6 +65,10 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     Returns
     -------
     LogGrad with ``v`` of shape ``(T+1, ..., B, N)``.
+
+    Each step is one matrix product ``(act'(a_{t+1}) * v_{t+1}) @ W_hh`` (rows: the transpose of ``J_{t+1}``) and
+    one pass over its rows while they are in cache (:func:`_backward_step`): normalize, add the readout where the
+    loss reads ``h_t``, and form the next product's input with the derivatives taken from ``h_t``.
     """
     T = traj.T
     W = params.W_hh
@@ -76,75 +76,52 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     B, N = traj.h.shape[-2:]
     valid = traj.valid_T  # (..., B)
     g = None if traj.row_gain is None else traj.row_gain[..., None]  # (..., B, 1)
-    v = np.zeros((T + 1, *lead, B, N))
-    s = np.full((T + 1, *lead, B), -np.inf)
+    v = np.empty((T + 1, *lead, B, N))
+    s = np.empty((T + 1, *lead, B))
     u = params.u[..., None, :]  # (..., 1, N): the same readout for every sequence of a network
     # inject[t] (..., B): does the loss touch h_t directly? 'last': only at the last valid step.
     steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
     inject = (steps == valid) if loss == "last" else ((steps >= 1) & (steps <= valid))
+    slope = LEAKY_SLOPE
 
     def run(rows: slice) -> None:
         """The backward loop for one block of sequences (they never interact), writing only their rows."""
-        vr, sr, dr, inj = v[..., rows, :], s[..., rows], traj.dact[..., rows, :], inject[..., rows]
+        vr, sr, hr, inj = v[..., rows, :], s[..., rows], traj.h[..., rows, :], inject[..., rows]
         gr = None if g is None else g[..., rows, :]
+        # Above the latest step any of these sequences' loss reads, every gradient is exactly zero.
+        top = int(valid[..., rows].max())
+        vr[top + 1:] = 0.0
+        sr[top + 1:] = -np.inf
         any_inject = inj.reshape(T + 1, -1).any(axis=1)
-        inject_steps = np.flatnonzero(any_inject).tolist()  # ascending; one step for the last-step loss
-        w = np.empty(vr.shape[1:])  # work buffer: large temporaries in this loop cost more than the arithmetic
-        vs, ds = list(vr), list(dr)  # per-step views made once (call overhead dominates at small sizes)
+        w = np.empty(vr.shape[1:])  # the next product's input; large temporaries cost more than the arithmetic here
+        compiled = kernels.backward_steps(vr, sr, hr, w, u, inj, traj.activation, slope, traj.overflowed)
+        vs, ss, hs = list(vr), list(sr), list(hr)  # per-step views made once (call overhead dominates at small sizes)
         mm = np.dot if vr.ndim == 3 else np.matmul
-
-        def step(t: int, cur: Array) -> Array:
-            """vr[t] = J_{t+1}^T cur, in row form (act'(a_{t+1}) * cur) @ W_hh, not normalized."""
-            np.multiply(cur, ds[t + 1], out=w)
-            out = vs[t]
-            mm(w, W, out=out)
-            if gr is not None:
-                out *= gr
-            return out
-
+        none = np.full(sr.shape[1:], -np.inf)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            cur_v, cur_s = np.zeros(vr.shape[1:]), np.full(sr.shape[1:], -np.inf)
-            if any_inject[T]:
-                cur_v, cur_s = _add_readout(cur_v, cur_s, u, inj[T])
-            vr[T], sr[T] = cur_v, cur_s
-            t = T - 1
-            while t >= 0:
-                # A block of steps t, t-1, ..., end propagated without renormalizing (two numpy calls a step),
-                # then normalized at once; it ends early at a step where the loss adds its readout.
-                end = max(0, t - RENORMALIZE_EVERY + 1)
-                i = bisect.bisect_right(inject_steps, t) - 1  # the latest step <= t where the loss reads h
-                if i >= 0 and inject_steps[i] >= end:
-                    end = inject_steps[i]
-                base_v, base_s = vr[t + 1], sr[t + 1]
-                cur = base_v
-                for tau in range(t, end - 1, -1):
-                    cur = step(tau, cur)
-                block = vr[end:t + 1]  # (L, ..., B, N), the raw products relative to 10**base_s
-                n = np.sqrt(np.einsum("...i,...i->...", block, block))
-                # Safe only if no value left float64's comfortable range and nothing vanished to zero on the way
-                # (a zero could be an underflow, not a true zero): otherwise redo the block renormalizing every step.
-                # The common case first, in two reductions (NaN fails both comparisons).
-                if n.min() > 1 / SAFE and n.max() < SAFE:
-                    sr[end:t + 1] = base_s + np.log10(n)
-                    block /= n[..., None]
-                elif np.all(np.isfinite(n) & (n < SAFE) & ((n > 1 / SAFE) | ((n == 0) & np.isneginf(base_s)))):
-                    sr[end:t + 1] = np.where(n > 0, base_s + np.log10(n), -np.inf)
-                    block /= np.where(n > 0, n, 1.0)[..., None]
+            vs[top][...] = 0.0  # the raw product "above" the loss step: zero, relative to 10**-inf
+            t = top
+            while True:
+                if compiled is not None:
+                    compiled(t, t == top)
                 else:
-                    cur, cur_s = base_v, base_s
-                    for tau in range(t, end - 1, -1):
-                        cur = step(tau, cur)
-                        nt = np.sqrt(np.einsum("...i,...i->...", cur, cur))
-                        cur /= np.where(nt > 0, nt, 1.0)[..., None]
-                        cur_s = np.where(nt > 0, cur_s + np.log10(nt), -np.inf)
-                        sr[tau] = cur_s
-                if any_inject[end]:
-                    vr[end], sr[end] = _add_readout(vr[end], sr[end], u, inj[end])
-                t = end - 1
+                    _backward_step(vs[t], none if t == top else ss[t + 1], ss[t], hs[t], w, u,
+                                   inj[t] if any_inject[t] else None, traj.activation, slope, t > 0, traj.overflowed)
+                if t == 0:
+                    break
+                t -= 1
+                mm(w, W, out=vs[t])  # J_{t+1}^T v_{t+1} (not yet normalized)
+                if gr is not None:
+                    vs[t] *= gr
 
-    # A small single network: the whole pass compiled (at N = 64, B = 1 the blocks' NumPy bookkeeping is the cost).
-    small = g is None and kernels.backward_small(v, s, np.ascontiguousarray(traj.dact), np.ascontiguousarray(W),
-                                                 np.ascontiguousarray(params.u), np.ascontiguousarray(inject))
+    # A small single network: the whole pass compiled (at N = 64, B = 1 the per-step calls are the cost).
+    small = g is None and not lead and kernels.is_small(B, N)
+    if small:
+        v.fill(0.0)  # the compiled loop's contract
+        s.fill(-np.inf)
+        small = kernels.backward_small(v, s, np.ascontiguousarray(traj.h), np.ascontiguousarray(W),
+                                       np.ascontiguousarray(params.u), np.ascontiguousarray(inject), traj.activation,
+                                       slope)
     if not small:
         # In the forward pass's row blocks (see rnn_core.threads.run_blocks) when they hold 32 rows or more; with
         # fewer, a step's two short calls per block spend more time handing the GIL over than they save.
@@ -152,6 +129,36 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
         threads.run_blocks(run, blocks if min(b.stop - b.start for b in blocks) >= 32 else [slice(0, B)])
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
+
+
+def _backward_step(v: Array, s_next: Array, s: Array, h: Array, w: Array, u: Array, inject: Array | None,
+                   activation: str, slope: float, make_w: bool, overflowed: bool) -> None:
+    """After a step's matrix product: ``v`` (..., R, N) normalized in place with its log10 scale
+    ``s_next + log10 ||v||`` into ``s`` (..., R); the readout ``u`` added where ``inject``; then, if ``make_w``,
+    ``w = v * act'(h)``, the next product's input (0 where ``h`` is NaN, after an overflow).
+
+    The NumPy code that :func:`rnn_core.kernels.backward_steps` replaces.
+    """
+    n = np.sqrt(np.einsum("...i,...i->...", v, v))
+    if not np.all(np.isfinite(n)):  # entries beyond ~1e154 (enormous weights): the norm scaled by the largest entry
+        m = np.max(np.abs(v), axis=-1)
+        m = np.where(m > 0, m, 1.0)
+        n = np.sqrt(np.einsum("...i,...i->...", v / m[..., None], v / m[..., None])) * m
+    if n.min() > 0:  # the common case in few calls
+        v *= (1.0 / n)[..., None]
+        np.log10(n, out=n)
+        np.add(s_next, n, out=s)
+    else:  # exact zeros stay zero with scale -inf
+        pos = n > 0
+        v *= (1.0 / np.where(pos, n, 1.0))[..., None]
+        s[...] = np.where(pos, s_next + np.log10(np.where(pos, n, 1.0)), np.where(n == 0, -np.inf, np.nan))
+    if inject is not None:
+        v[...], s[...] = _add_readout(v, s, u, inject)
+    if make_w:
+        get_activation(activation).df(h, w)
+        w *= v
+        if overflowed:  # act'(NaN) is NaN for some activations; those states are never read: their v is zero
+            np.nan_to_num(w, copy=False, nan=0.0)
 
 
 def _add_readout(v: Array, s: Array, u: Array, mask: Array) -> tuple[Array, Array]:
@@ -220,10 +227,11 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     # Sums over (t, b) as matrix products (BLAS), not einsum's loops, over chunks of rows: the (T*B, N) scaled deltas
     # are never built whole (at large sizes a temporary that size costs as much as the products).
     scale = _delta_scales(grad, top).reshape(-1)
-    dact, v = traj.dact[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)
+    h_next, v = traj.h[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)  # act'(a_t) comes from h_t
     h_prev, xs = traj.h[:-1].reshape(-1, N), x.reshape(-1, D)
-    rows = dact.shape[0]
+    rows = v.shape[0]
     chunk = max(1, PARAM_CHUNK // N)
+    df = get_activation(traj.activation).df
     parts: dict[int, tuple[Array, Array, Array]] = {}  # by first row; each block writes its own key
 
     def part(span: slice) -> None:
@@ -232,8 +240,13 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
         buf = np.empty((min(chunk, span.stop - span.start), N))
         for i in range(span.start, span.stop, chunk):
             j = min(i + chunk, span.stop)
-            w = np.multiply(dact[i:j], v[i:j], out=buf[:j - i])
-            w *= scale[i:j, None]
+            w = buf[:j - i]
+            if not kernels.deltas(v[i:j], h_next[i:j], scale[i:j], traj.activation, LEAKY_SLOPE, w, traj.overflowed):
+                df(h_next[i:j], w)
+                w *= v[i:j]
+                w *= scale[i:j, None]
+                if traj.overflowed:  # act'(NaN) of the states after an overflow (their scale is 0)
+                    np.nan_to_num(w, copy=False, nan=0.0)
             # NaN states after an overflow (their deltas are 0) must not poison the sum
             dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
             dX += w.T @ xs[i:j]
@@ -362,7 +375,7 @@ def jacobian_products(params: Params, traj: Trajectory, all_singular_values: boo
     if traj.row_gain is not None:
         raise ValueError("jacobian_products takes a single network without row gains")
     Tv = int(traj.valid_T[0])
-    d = traj.dact[:, 0]  # (T+1, N): diagonal of J_t for the first sequence
+    d = traj.derivative(slice(0, 1))[:, 0]  # (T+1, N): diagonal of J_t for the first sequence
     norm = np.full(T + 1, np.nan)
     allsv = np.full((T + 1, N), np.nan) if all_singular_values else None
     chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * N * N)))

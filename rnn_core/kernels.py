@@ -121,11 +121,12 @@ def _add_vec_mat(out: Array, c: Array, M: Array) -> None:
 
 
 @_jit(nogil=True)
-def _tanh_step(a: Array, x: Array, Wx: Array, b: Array, h: Array, dact: Array, nan: Array) -> None:
-    # h = tanh(a + (x @ Wx + b)), dact = 1 - h**2 on (K, R, N) arrays of any strides (a block of rows of a stack of
-    # networks is not contiguous); x (Kx, R, D), Wx (Kw, D, N), b (Kb, N) with Kx, Kw, Kb in {1, K} (broadcast).
-    # The drive is made here, in cache, instead of a (T, B, N) array in memory. tanh is bounded, so h and dact are
-    # finite unless NaN: nan[0] records whether one appeared (no second pass over the states).
+def _tanh_step(a: Array, x: Array, Wx: Array, b: Array, h: Array, nan: Array) -> None:
+    # h = tanh(a + (x @ Wx + b)) on (K, R, N) arrays of any strides (a block of rows of a stack of networks is not
+    # contiguous); x (Kx, R, D), Wx (Kw, D, N), b (Kb, N) with Kx, Kw, Kb in {1, K} (broadcast). The drive is made
+    # here, in cache, instead of a (T, B, N) array in memory. tanh is bounded, so h is finite unless NaN: nan[0]
+    # records whether one appeared (no second pass over the states). The derivative is not stored: the backward pass
+    # takes it from h (see _dact1).
     N = a.shape[2]
     drive = np.empty(N)
     seen = False
@@ -136,11 +137,10 @@ def _tanh_step(a: Array, x: Array, Wx: Array, b: Array, h: Array, dact: Array, n
         for r in range(a.shape[1]):
             drive[:] = 0.0
             _add_vec_mat(drive, x[kx, r], Wx[kw])
-            ar, hr, gr = a[k, r], h[k, r], dact[k, r]
+            ar, hr = a[k, r], h[k, r]
             for i in range(N):
                 v = _tanh1(ar[i] + (drive[i] + bk[i]))
                 hr[i] = v
-                gr[i] = 1.0 - v * v
                 seen |= v != v
     if seen:
         nan[0] = True
@@ -195,36 +195,35 @@ def tanh_df(h: Array, out: Array) -> Array:
     return np.subtract(1.0, out, out=out)
 
 
-def tanh_step(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Array) -> None:
-    """One forward step's element-wise part for tanh: ``h = tanh(a + (x @ W_xh_t + b))``, ``dact = 1 - h**2``.
+def tanh_step(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array) -> None:
+    """One forward step's element-wise part for tanh: ``h = tanh(a + (x @ W_xh_t + b))``.
 
-    ``a``, ``h``, ``dact`` of shape (..., R, N), ``x`` (..., R, D), ``W_xh_t`` (..., D, N), ``b`` (..., N), the leading
+    ``a``, ``h`` of shape (..., R, N), ``x`` (..., R, D), ``W_xh_t`` (..., D, N), ``b`` (..., N), the leading
     dimensions equal or 1. Without the kernel ``a`` is overwritten (it holds the pre-activation). The forward pass
     calls :func:`tanh_steps`, which makes the views once for all steps.
     """
     if ENABLED:
-        built = tanh_steps(a, x[None], W_xh_t, b, h[None], dact[None])
+        built = tanh_steps(a, x[None], W_xh_t, b, h[None])
         if built is not None:
             built[0](0, 0)
             return
     a += np.matmul(x, W_xh_t) + b[..., None, :]
     np.tanh(a, out=h)
-    tanh_df(h, dact)
 
 
 StepFns = tuple[Callable[[int, int], None], Callable[[], bool]]
 
 
-def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Array) -> StepFns | None:
-    """``(step, finite)``: ``step(t_in, t_out)`` does :func:`tanh_step` with ``x[t_in]`` into ``h[t_out]`` and
-    ``dact[t_out]``, every view made once (at N = 64, B = 1 making views each step costs more than the kernel);
-    ``finite()`` says whether every value written so far is finite. None without the kernel, or when the leading
-    dimensions cannot be merged into one without copies.
+def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array) -> StepFns | None:
+    """``(step, finite)``: ``step(t_in, t_out)`` does :func:`tanh_step` with ``x[t_in]`` into ``h[t_out]``, every
+    view made once (at N = 64, B = 1 making views each step costs more than the kernel); ``finite()`` says whether
+    every value written so far is finite. None without the kernel, or when the leading dimensions cannot be merged
+    into one without copies.
 
-    ``a``: one step, (..., R, N); ``x`` (steps, ..., R, D); ``h``, ``dact`` (steps, ..., R, N); ``W_xh_t`` (..., D, N);
+    ``a``: one step, (..., R, N); ``x`` (steps, ..., R, D); ``h`` (steps, ..., R, N); ``W_xh_t`` (..., D, N);
     ``b`` (..., N).
     """
-    if not ENABLED or not all(v.dtype == np.float64 for v in (a, x, W_xh_t, b, h, dact)):
+    if not ENABLED or not all(v.dtype == np.float64 for v in (a, x, W_xh_t, b, h)):
         return None
     # every operand's leading dimensions must be a's or all 1 (broadcast): merged, sizes alone could mispair them
     lead = a.shape[:-2]
@@ -232,20 +231,20 @@ def tanh_steps(a: Array, x: Array, W_xh_t: Array, b: Array, h: Array, dact: Arra
         if lead_v != lead and any(n != 1 for n in lead_v):
             return None
     a3 = _as3d(a)
-    xs, hs, ds = (_merged(v, v.shape[1:]) for v in (x, h, dact))
+    xs, hs = (_merged(v, v.shape[1:]) for v in (x, h))
     Wx = _as3d(np.ascontiguousarray(W_xh_t))
     b2 = np.ascontiguousarray(b).reshape(-1, b.shape[-1])
-    if a3 is None or xs is None or hs is None or ds is None or Wx is None:
+    if a3 is None or xs is None or hs is None or Wx is None:
         return None
     K = a3.shape[0]
     if xs.shape[1] not in (1, K) or Wx.shape[0] not in (1, K) or b2.shape[0] not in (1, K):
         return None
-    xl, hl, dl = list(xs), list(hs), list(ds)  # (K, R, .) views, one per step
+    xl, hl = list(xs), list(hs)  # (K, R, .) views, one per step
     nan = np.zeros(1, dtype=np.bool_)
     kernel = _tanh_step
 
     def step(t_in: int, t_out: int) -> None:
-        kernel(a3, xl[t_in], Wx, b2, hl[t_out], dl[t_out], nan)
+        kernel(a3, xl[t_in], Wx, b2, hl[t_out], nan)
     return step, lambda: not nan[0]
 
 
@@ -271,7 +270,7 @@ def is_small(B: int, N: int) -> bool:
 
 
 @_jit(nogil=True)
-def _tanh_forward(W_t: Array, drive: Array, h: Array, dact: Array) -> bool:
+def _tanh_forward(W_t: Array, drive: Array, h: Array) -> bool:
     # h[t, b] = tanh(drive[t-1, b] + h[t-1, b] @ W_t): the product as rows of W_t scaled and added (vectorized along
     # the row, no reassociation). Returns whether a NaN appeared.
     T, B, N = drive.shape
@@ -283,26 +282,48 @@ def _tanh_forward(W_t: Array, drive: Array, h: Array, dact: Array) -> bool:
             for j in range(N):
                 a[j] = drive[t - 1, b, j]
             _add_vec_mat(a, hp, W_t)
-            ht, dt = h[t, b], dact[t, b]
+            ht = h[t, b]
             for j in range(N):
                 v = _tanh1(a[j])
                 ht[j] = v
-                dt[j] = 1.0 - v * v
                 seen |= v != v
     return seen
 
 
-def tanh_forward(W_t: Array, drive: Array, h: Array, dact: Array) -> bool | None:
-    """The whole forward loop of one small network (tanh): ``h[t] = tanh(h[t-1] @ W_t + drive[t-1])``,
-    ``dact[t] = 1 - h[t]**2`` for t = 1..T (``h[0]`` given). Returns whether every value is finite, or None (and does
-    nothing) when this path does not apply: no kernels, stacked networks, a batch or a step above ``SMALL_BATCH``,
-    ``SMALL_WORK``.
+def tanh_forward(W_t: Array, drive: Array, h: Array) -> bool | None:
+    """The whole forward loop of one small network (tanh): ``h[t] = tanh(h[t-1] @ W_t + drive[t-1])`` for
+    t = 1..T (``h[0]`` given). Returns whether every value is finite, or None (and does nothing) when this path does
+    not apply: no kernels, stacked networks, a batch or a step above ``SMALL_BATCH``, ``SMALL_WORK``.
     """
     if drive.ndim != 3 or W_t.ndim != 2 or not is_small(drive.shape[1], W_t.shape[0]):
         return None
-    if not all(x.flags.c_contiguous for x in (W_t, drive, h, dact)):
+    if not all(x.flags.c_contiguous for x in (W_t, drive, h)):
         return None
-    return not _tanh_forward(W_t, drive, h, dact)
+    return not _tanh_forward(W_t, drive, h)
+
+
+# ------------------------------------------------------------------------------------------- backward pass
+
+# The activations' derivatives from their values (see rnn_core.activations: every activation here allows it), by
+# number, so that one compiled loop serves them all (the branch is the same for every element: hoisted out of it).
+DERIVATIVE_KIND = {"tanh": 0, "sigmoid": 1, "relu": 2, "leaky_relu": 3, "linear": 4}
+
+
+@_jit(inline="always")
+def _dact1(h: float, kind: int, slope: float) -> float:
+    # act'(a) from h = act(a), with the roundings of the NumPy derivatives; 0 where h is NaN: a state after an
+    # overflow, which no gradient may read
+    if h != h:
+        return 0.0
+    if kind == 0:
+        return 1.0 - h * h
+    if kind == 1:
+        return h * (1.0 - h)
+    if kind == 2:
+        return 1.0 if h > 0.0 else 0.0
+    if kind == 3:
+        return 1.0 if h > 0.0 else slope
+    return 1.0
 
 
 @_jit(inline="always")
@@ -323,10 +344,125 @@ def _add_readout(v: Array, s: float, u: Array) -> float:
     return ref + math.log10(n)
 
 
+def _jit_sum(fn: Callable) -> Callable:
+    # A sum of squares may reassociate (vectorized partial sums; it feeds a norm, where any order is as exact): as a
+    # dependent chain of additions it costs 4 cycles an element, more than everything else in a backward step.
+    return fn if numba is None else numba.njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)(fn)
+
+
+@_jit_sum
+def _sumsq_any_order(v: Array) -> float:
+    acc = 0.0
+    for i in range(v.size):
+        acc += v[i] * v[i]
+    return acc
+
+
+@_jit(inline="always")
+def _normalize(v: Array, s: float) -> float:
+    # v /= ||v|| (as v * (1/||v||)), returning the new log10 scale s + log10 ||v|| (-inf for a zero vector, which
+    # stays zero; NaN for NaN). A sum of squares that overflows (entries beyond ~1e154, only with enormous weights) is
+    # redone scaled by the largest entry.
+    n2 = _sumsq_any_order(v)
+    if not n2 > 0.0:
+        return -math.inf if n2 == 0.0 else math.nan
+    if n2 == math.inf:
+        m = 0.0
+        for i in range(v.size):
+            m = max(m, abs(v[i]))
+        n2 = 0.0
+        for i in range(v.size):
+            n2 += (v[i] / m) * (v[i] / m)
+        n = math.sqrt(n2) * m
+    else:
+        n = math.sqrt(n2)
+    inv = 1.0 / n
+    for i in range(v.size):
+        v[i] *= inv
+    return s + math.log10(n)
+
+
+@_jit(inline="always")
+def _times_dact(v: Array, h: Array, w: Array, kind: int, slope: float, safe: bool) -> None:
+    # w = v * act'(h) along a row, one loop per activation (a branch per element would stop vectorization);
+    # ``safe``: states may be NaN (after an overflow), where act' is 0
+    N = v.size
+    if safe:
+        for i in range(N):
+            w[i] = v[i] * _dact1(h[i], kind, slope)
+    elif kind == 0:
+        for i in range(N):
+            w[i] = v[i] * (1.0 - h[i] * h[i])
+    elif kind == 1:
+        for i in range(N):
+            w[i] = v[i] * (h[i] * (1.0 - h[i]))
+    elif kind == 2:
+        for i in range(N):
+            w[i] = v[i] if h[i] > 0.0 else 0.0
+    elif kind == 3:
+        for i in range(N):
+            w[i] = v[i] if h[i] > 0.0 else v[i] * slope
+    else:
+        for i in range(N):
+            w[i] = v[i]
+
+
 @_jit(nogil=True)
-def _backward(v: Array, s: Array, dact: Array, W: Array, u: Array, inject: Array) -> None:
-    # v (T+1, B, N) zeros, s (T+1, B) -inf on entry. Renormalized every step: at these sizes a step costs less than
-    # the bookkeeping of the NumPy path's blocks of 16 steps.
+def _backward_step(v: Array, s_next: Array, s: Array, h: Array, w: Array, u: Array, inject: Array, kind: int,
+                   slope: float, make_w: bool, safe: bool) -> None:
+    # v (K, R, N): the product J^T v_{t+1} relative to 10**s_next (K, R), normalized in place with its log10 scale
+    # into s; the readout u (Ku, N) added where inject (K, R); then w = v * act'(h), the next product's input. One
+    # pass over each row while it is in cache.
+    K, R = v.shape[0], v.shape[1]
+    for k in range(K):
+        uk = u[k if u.shape[0] > 1 else 0]
+        for r in range(R):
+            vr = v[k, r]
+            cur = _normalize(vr, s_next[k, r])
+            if inject[k, r]:
+                cur = _add_readout(vr, cur, uk)
+            s[k, r] = cur
+            if make_w:
+                _times_dact(vr, h[k, r], w[k, r], kind, slope, safe)
+
+
+BackwardStep = Callable[[int, bool], None]
+
+
+def backward_steps(v: Array, s: Array, h: Array, w: Array, u: Array, inject: Array, activation: str, slope: float,
+                   safe: bool) -> BackwardStep | None:
+    """``step(t, first)``: one step of the backward pass after its matrix product, compiled (``bptt._backward_step``
+    is the NumPy code it replaces): normalize ``v[t]`` in place, its log10 scale ``s[t+1] + log10 ||v[t]||`` (``-inf
+    + ...`` when ``first``) into ``s[t]``, add the readout ``u`` where ``inject[t]``, then, for t > 0, ``w = v[t] *
+    act'(h[t])``, the next product's input (0 where ``h`` is NaN if ``safe``). Every view is made once.
+
+    ``v``, ``h`` (T+1, ..., R, N); ``s``, ``inject`` (T+1, ..., R); ``w`` (..., R, N); ``u`` (..., 1, N). None without
+    the kernel or where the leading dimensions cannot be merged without a copy.
+    """
+    if not ENABLED:
+        return None
+    T1, R = v.shape[0], v.shape[-2]
+    vs, hs = _merged(v, v.shape[1:]), _merged(h, h.shape[1:])
+    ss = _reshaped_view(s, (T1, -1, R))
+    w3 = _as3d(w)
+    if vs is None or hs is None or ss is None or w3 is None:
+        return None
+    injs = np.ascontiguousarray(inject).reshape(T1, -1, R)  # small: a copy is fine
+    u2 = np.ascontiguousarray(u).reshape(-1, u.shape[-1])
+    vl, hl, sl, il = list(vs), list(hs), list(ss), list(injs)
+    none = np.full(sl[0].shape, -np.inf)
+    kind = DERIVATIVE_KIND[activation]
+    kernel = _backward_step
+
+    def step(t: int, first: bool) -> None:
+        kernel(vl[t], none if first else sl[t + 1], sl[t], hl[t], w3, u2, il[t], kind, slope, t > 0, safe)
+    return step
+
+
+@_jit(nogil=True)
+def _backward(v: Array, s: Array, h: Array, W: Array, u: Array, inject: Array, kind: int, slope: float) -> None:
+    # v (T+1, B, N) zeros, s (T+1, B) -inf on entry. The whole loop, one sequence at a time: at these sizes the
+    # matrix-vector products are cheaper compiled than as BLAS calls.
     T = v.shape[0] - 1
     B, N = v.shape[1], v.shape[2]
     w = np.empty(N)
@@ -338,38 +474,46 @@ def _backward(v: Array, s: Array, dact: Array, W: Array, u: Array, inject: Array
         for t in range(T - 1, -1, -1):
             out = v[t, b]
             if cur > -math.inf:
-                nxt, d = v[t + 1, b], dact[t + 1, b]
-                for i in range(N):
-                    w[i] = nxt[i] * d[i]
+                _times_dact(v[t + 1, b], h[t + 1, b], w, kind, slope, True)
                 _add_vec_mat(out, w, W)
-                n2 = 0.0
-                for j in range(N):
-                    n2 += out[j] * out[j]
-                if n2 > 0.0:
-                    n = math.sqrt(n2)
-                    for j in range(N):
-                        out[j] /= n
-                    cur += math.log10(n)
-                else:
-                    for j in range(N):
-                        out[j] = 0.0
-                    cur = -math.inf
+                cur = _normalize(out, cur)
             if inject[t, b]:
                 cur = _add_readout(out, cur, u)
             s[t, b] = cur
 
 
-def backward_small(v: Array, s: Array, dact: Array, W: Array, u: Array, inject: Array) -> bool:
+def backward_small(v: Array, s: Array, h: Array, W: Array, u: Array, inject: Array, activation: str,
+                   slope: float) -> bool:
     """The whole log-domain backward pass of one small network, compiled: fills ``v`` (T+1, B, N; zeros on entry) and
-    ``s`` (T+1, B; -inf on entry) with ``dL/dh_t = v[t] * 10**s[t]``, the readout ``u`` added where ``inject``
-    (T+1, B). Returns False (and does nothing) where this path does not apply (as :func:`tanh_forward`); the caller
-    then runs the NumPy path.
+    ``s`` (T+1, B; -inf on entry) with ``dL/dh_t = v[t] * 10**s[t]``, from the states ``h`` (T+1, B, N), the readout
+    ``u`` added where ``inject`` (T+1, B). Returns False (and does nothing) where this path does not apply (as
+    :func:`tanh_forward`); the caller then runs the NumPy path.
     """
     if v.ndim != 3 or W.ndim != 2 or not is_small(v.shape[1], W.shape[0]):
         return False
-    if not all(x.flags.c_contiguous for x in (v, s, dact, W, u, inject)):
+    if not all(x.flags.c_contiguous for x in (v, s, h, W, u, inject)):
         return False
-    _backward(v, s, dact, W, u, inject)
+    _backward(v, s, h, W, u, inject, DERIVATIVE_KIND[activation], slope)
+    return True
+
+
+@_jit(nogil=True)
+def _deltas(v: Array, h: Array, scale: Array, kind: int, slope: float, out: Array, safe: bool) -> None:
+    R, N = v.shape
+    for r in range(R):
+        _times_dact(v[r], h[r], out[r], kind, slope, safe)
+        c = scale[r]
+        for i in range(N):
+            out[r, i] *= c
+
+
+def deltas(v: Array, h: Array, scale: Array, activation: str, slope: float, out: Array, safe: bool) -> bool:
+    """``out = v * act'(h) * scale[:, None]`` for rows of ``v``, ``h`` (R, N), in one pass: the scaled ``dL/da_t``
+    of the parameter gradients (0 where ``h`` is NaN if ``safe``). Returns False (and does nothing) without the
+    kernel."""
+    if not ENABLED:
+        return False
+    _deltas(v, h, scale, DERIVATIVE_KIND[activation], slope, out, safe)
     return True
 
 

@@ -20,6 +20,7 @@ from .inputs import make_inputs
 from .threads import run_rows
 
 Array = np.ndarray
+DRIVE_CHUNK = 2**17  # values of the input drive made at once by the NumPy path (1 MiB: stays in cache)
 
 
 @dataclass(frozen=True)
@@ -110,17 +111,20 @@ class Trajectory:
     Attributes
     ----------
     h : ndarray, shape (T+1, ..., B, N) — ``h[t]`` is the hidden state at step t; ``h[0] = 0``. NaN after overflow.
+    valid_T : ndarray of int, shape (..., B) — per sequence, the last step whose states are all finite (T when
+        nothing overflowed); equal for all sequences of one network.
+    activation : the activation's name.
+    row_gain : ndarray, shape (..., B), or None — per sequence, the factor on ``W_hh`` (see :func:`forward`).
     a : ndarray, shape (T+1, ..., B, N) — pre-activations; ``a[0]`` is unused (zeros); NaN from the overflow step.
         Computed when first asked for (one matrix product over all steps): the forward pass does not keep them.
     dact : ndarray, shape (T+1, ..., B, N) — ``act'(a_t)``, the diagonal of the Jacobian ``J_t``; 0 where invalid.
-    valid_T : ndarray of int, shape (..., B) — per sequence, the last step whose states are all finite (T when
-        nothing overflowed); equal for all sequences of one network.
-    row_gain : ndarray, shape (..., B), or None — per sequence, the factor on ``W_hh`` (see :func:`forward`).
+        Computed from ``h`` when first asked for: the backward pass takes the derivatives from ``h`` itself, step by
+        step, so the forward pass does not write (and page in) another array the size of ``h``.
     """
 
     h: Array
-    dact: Array
     valid_T: Array
+    activation: str
     row_gain: Array | None = None
     # (W_hh^T, W_xh^T, b, x): what the pre-activations are recomputed from; small (x is (T, B, D), D << N)
     _inputs: tuple[Array, Array, Array, Array] | None = field(default=None, repr=False, compare=False)
@@ -139,6 +143,20 @@ class Trajectory:
         lead = self.valid_T.ndim
         a[np.arange(self.T + 1).reshape(-1, *([1] * lead)) > self.valid_T] = np.nan
         return a
+
+    @cached_property
+    def dact(self) -> Array:
+        return self.derivative()
+
+    def derivative(self, rows: slice | Array = slice(None)) -> Array:
+        """``act'(a_t)`` of the sequences ``rows`` (an index into the batch axis), shape (T+1, ..., len(rows), N),
+        from the states (every activation here allows it); 0 where invalid. ``dact`` is all rows."""
+        h = self.h[..., rows, :]
+        d = get_activation(self.activation).df(h, np.empty(h.shape))
+        if self.overflowed:
+            valid = self.valid_T[..., rows]
+            d[np.arange(self.T + 1).reshape(-1, *([1] * valid.ndim)) > valid] = 0.0
+        return d
 
     @property
     def T(self) -> int:
@@ -181,7 +199,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     groups : the B rows are ``groups`` networks of ``B // groups`` sequences; overflow is judged per network.
 
     Overflow is detected, not hidden: from the first step where any state of a network is non-finite, that
-    network's states are set to NaN and its ``dact`` to 0, and ``valid_T`` records the last good step.
+    network's states are set to NaN, and ``valid_T`` records the last good step.
     """
     act = get_activation(activation)
     lead = params.W_hh.shape[:-2]
@@ -193,60 +211,59 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     W_xh_t = np.swapaxes(params.W_xh, -1, -2)
     g = None if row_gain is None else np.asarray(row_gain, dtype=np.float64)[..., None]  # (..., B, 1)
     h = np.empty((T + 1, *lead, B, N))
-    dact = np.empty((T + 1, *lead, B, N))
     h[0] = 0.0
 
     def run(rows: slice) -> None:
-        """The time loop for one block of sequences (they never interact), then its derivatives."""
-        hr, dr, xr = h[..., rows, :], dact[..., rows, :], x[..., rows, :]
+        """The time loop for one block of sequences (they never interact)."""
+        hr, xr = h[..., rows, :], x[..., rows, :]
         gr = None if g is None else g[..., rows, :]
         at = np.empty(hr.shape[1:])  # a_t, in cache: the pre-activations are not kept (Trajectory.a recomputes them)
         # Per-step views made once, and np.dot for plain 2-D products: at N = 64, B = 1 a step is ~3 us of call
         # overhead and almost no arithmetic.
         hs, f = list(hr), act.f
-        fused = None if act.steps is None else act.steps(at, xr, W_xh_t, params.b, hr[1:], dr[1:])
+        fused = None if act.steps is None else act.steps(at, xr, W_xh_t, params.b, hr[1:])
         mm = np.dot if hr.ndim == 3 else np.matmul
         with np.errstate(over="ignore", invalid="ignore"):
             if fused is None:
-                # the input drive W_xh x_t + b of every step at once, out of the sequential loop
-                drvs = list(_drive(xr, W_xh_t, params.b))
-                for t in range(1, T + 1):
-                    mm(hs[t - 1], W_t, out=at)
-                    if gr is not None:
-                        at *= gr
-                    at += drvs[t - 1]
-                    f(at, hs[t])
-                act.df(hr, dr)
+                # the input drive W_xh x_t + b, for a chunk of steps at once (out of the sequential loop, few calls)
+                # and in cache (not a (T, ..., B, N) array in memory)
+                chunk = max(1, DRIVE_CHUNK // max(1, at.size))
+                for t0 in range(0, T, chunk):
+                    drvs = list(_drive(xr[t0:t0 + chunk], W_xh_t, params.b))
+                    for t in range(t0 + 1, t0 + len(drvs) + 1):
+                        mm(hs[t - 1], W_t, out=at)
+                        if gr is not None:
+                            at *= gr
+                        at += drvs[t - 1 - t0]
+                        f(at, hs[t])
                 # One cheap pass decides whether the element-wise check below is needed: a sum is finite only if
                 # every term is (a finite sum can overflow for states near 1e308; then the exact check runs, slower).
-                finite_sums.append(bool(np.isfinite(hr.sum()) and np.isfinite(dr.sum())))
-            else:  # drive, activation and derivative in one compiled pass a step, which also watches for NaN
+                finite_sums.append(bool(np.isfinite(hr.sum())))
+            else:  # drive and activation in one compiled pass a step, which also watches for NaN
                 step, finite = fused
                 for t in range(1, T + 1):
                     mm(hs[t - 1], W_t, out=at)
                     if gr is not None:
                         at *= gr
-                    step(t - 1, t - 1)  # x_t is x[t - 1]; h[1:] and dact[1:] start at step 1
-                act.df(hr[0], dr[0])
+                    step(t - 1, t - 1)  # x_t is x[t - 1]; h[1:] starts at step 1
                 finite_sums.append(finite())
 
     finite_sums: list[bool] = []  # one per block (list.append is atomic across threads)
     small = None
     if act.small_loop is not None and not lead and g is None and kernels.is_small(B, N):
-        small = act.small_loop(W_t, _drive(x, W_xh_t, params.b), h, dact)
+        small = act.small_loop(W_t, _drive(x, W_xh_t, params.b), h)
     if small is not None:  # a small single network: the whole loop compiled (see rnn_core.kernels.SMALL_WORK)
-        act.df(h[0], dact[0])
         finite_sums.append(small)
     else:
         run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
     row_gain_out = None if g is None else g[..., 0]
+    inputs = (W_t, W_xh_t, params.b, x)
     if all(finite_sums):
-        return Trajectory(h, dact, np.full((*lead, B), T), row_gain_out, (W_t, W_xh_t, params.b, x))
-    finite = np.isfinite(h).all(axis=-1) & np.isfinite(dact).all(axis=-1)  # (T+1, ..., B)
+        return Trajectory(h, np.full((*lead, B), T), activation, row_gain_out, inputs)
+    finite = np.isfinite(h).all(axis=-1)  # (T+1, ..., B)
     finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
     valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
     if np.any(valid_T < T):
         bad = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T  # (T+1, ..., B)
         h[bad] = np.nan
-        dact[bad] = 0.0
-    return Trajectory(h, dact, valid_T, row_gain_out, (W_t, W_xh_t, params.b, x))
+    return Trajectory(h, valid_T, activation, row_gain_out, inputs)

@@ -91,9 +91,10 @@ def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     lead = W_hh.shape[:-2]
     B = traj.h.shape[-2]
     if not lead and groups == 1 and traj.row_gain is None and start is None:
-        return _lyapunov_one(W_hh, traj.dact[:, 0], int(traj.valid_T[0]), initial_frame(N, k, seed))[None]
+        d = traj.derivative(slice(0, 1))[:, 0]  # (T+1, N): the first sequence's
+        return _lyapunov_one(W_hh, d, int(traj.valid_T[0]), initial_frame(N, k, seed))[None]
     first = slice(None, None, B // groups)  # the first sequence of each network
-    d = np.moveaxis(traj.dact[..., first, :], -1, -2)[..., None]  # (T+1, ..., N, M, 1)
+    d = np.moveaxis(traj.derivative(first), -1, -2)[..., None]  # (T+1, ..., N, M, 1)
     gain = 1.0 if traj.row_gain is None else traj.row_gain[..., None, first, None]  # (..., 1, M, 1)
     valid = traj.valid_T[..., first]  # (..., M)
     q0 = initial_frame(N, k, seed) if start is None else start

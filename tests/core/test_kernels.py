@@ -52,24 +52,21 @@ def test_tanh_special_values():
 
 
 @needs_numba
-def test_tanh_step_fuses_drive_activation_and_derivative():
+def test_tanh_step_fuses_drive_and_activation():
     rng = np.random.default_rng(1)
     a, x = rng.normal(0, 2, (3, 4, 5)), rng.normal(0, 1, (3, 4, 2))
     W, b = rng.normal(0, 1, (3, 2, 5)), rng.normal(0, 1, (3, 5))
     expected = np.tanh(a + (x @ W + b[:, None, :]))
-    h, dact = np.empty_like(a), np.empty_like(a)
-    kernels.tanh_step(a.copy(), x, W, b, h, dact)
+    h = np.empty_like(a)
+    kernels.tanh_step(a.copy(), x, W, b, h)
     np.testing.assert_allclose(h, expected, rtol=1e-15, atol=1e-16)
-    np.testing.assert_allclose(dact, 1 - h * h, rtol=1e-15, atol=1e-16)
-    np.testing.assert_allclose(dact, 1 - expected**2, rtol=0, atol=1e-15)  # h differs by ulps; 1 - h^2 cancels
     # a strided block of rows (a block of a stack of networks) gives the same numbers as the whole
-    h2, d2 = np.empty_like(a), np.empty_like(a)
-    kernels.tanh_step(a[:, 1:3].copy(), x[:, 1:3], W, b, h2[:, 1:3], d2[:, 1:3])
+    h2 = np.empty_like(a)
+    kernels.tanh_step(a[:, 1:3].copy(), x[:, 1:3], W, b, h2[:, 1:3])
     np.testing.assert_array_equal(h2[:, 1:3], h[:, 1:3])
-    np.testing.assert_array_equal(d2[:, 1:3], dact[:, 1:3])
     # one input and one W_xh for the whole stack (broadcast)
-    h3, d3 = np.empty_like(a), np.empty_like(a)
-    kernels.tanh_step(a.copy(), x[:1], W[:1], b[:1], h3, d3)
+    h3 = np.empty_like(a)
+    kernels.tanh_step(a.copy(), x[:1], W[:1], b[:1], h3)
     np.testing.assert_allclose(h3, np.tanh(a + (x[:1] @ W[:1] + b[:1, None, :])), rtol=1e-15, atol=1e-16)
 
 
@@ -152,13 +149,13 @@ def test_compiled_backward_of_a_small_network_agrees_with_numpy(monkeypatch, los
 def test_small_loop_applies_only_where_it_should():
     W, N = np.eye(8), 8
     drive = np.zeros((5, 2, N))
-    h, d = np.zeros((6, 2, N)), np.zeros((6, 2, N))
-    assert kernels.tanh_forward(W, drive, h, d) is True
+    h = np.zeros((6, 2, N))
+    assert kernels.tanh_forward(W, drive, h) is True
     big = np.zeros((5, 16, N))  # a batch above SMALL_BATCH: BLAS's path
-    assert kernels.tanh_forward(W, big, np.zeros((6, 16, N)), np.zeros((6, 16, N))) is None
-    assert kernels.tanh_forward(np.eye(8)[None], drive, h, d) is None  # stacked networks
+    assert kernels.tanh_forward(W, big, np.zeros((6, 16, N))) is None
+    assert kernels.tanh_forward(np.eye(8)[None], drive, h) is None  # stacked networks
     drive[2, 1, 3] = np.nan
-    assert kernels.tanh_forward(W, drive, h, d) is False
+    assert kernels.tanh_forward(W, drive, h) is False
 
 
 @needs_numba
@@ -179,10 +176,10 @@ def test_sweep_rows_agree_with_and_without_kernels(monkeypatch):
 def test_fused_step_rejects_mispaired_stacks():
     a = np.zeros((2, 3, 4, 5))  # a stack of (2, 3) networks
     x, h = np.zeros((1, 2, 3, 4, 1)), np.zeros((1, 2, 3, 4, 5))
-    ok = kernels.tanh_steps(a, x, np.zeros((2, 3, 1, 5)), np.zeros((2, 3, 5)), h, h.copy())
+    ok = kernels.tanh_steps(a, x, np.zeros((2, 3, 1, 5)), np.zeros((2, 3, 5)), h)
     assert ok is not None
     # W_xh stacked (3, 2): the same number of networks, arranged differently; NumPy would refuse to broadcast it
-    assert kernels.tanh_steps(a, x, np.zeros((3, 2, 1, 5)), np.zeros((2, 3, 5)), h, h.copy()) is None
+    assert kernels.tanh_steps(a, x, np.zeros((3, 2, 1, 5)), np.zeros((2, 3, 5)), h) is None
 
 
 def test_tanh_activation_takes_scalars_and_lists():
