@@ -8,7 +8,7 @@
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .analysis import Analysis, analyze
-from .bptt import backward, jacobian_products, param_grads, step_contributions
+from .bptt import backward, gradients, jacobian_products, param_grads, step_contributions
 from .config import Config, parse_lenient
 from .diagnosis import STABLE_TOL, Diagnosis
 from .initializers import INITIALIZERS, init_matrix
@@ -30,6 +30,7 @@ __all__ = [
     "backward",
     "forward",
     "get_activation",
+    "gradients",
     "init_inputs",
     "init_matrix",
     "init_params",

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import math
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,14 +73,21 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
     one pass over its rows while they are in cache (:func:`_backward_step`): normalize, add the readout where the
     loss reads ``h_t``, and form the next product's input with the derivatives taken from ``h_t``.
     """
+    return _backward(params, traj, loss)
+
+
+def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int], None] | None = None,
+              out: tuple[Array, Array] | None = None, rows: slice | None = None) -> LogGrad:
+    """:func:`backward`; with ``ready``, in one block of rows in the calling thread, calling ``ready(t)`` as soon as
+    ``v[t]`` and ``s[t]`` are final (t = top, ..., 0; the steps above the top are final from the start), with
+    ``out = (v, s)`` the arrays to write into (then ``s`` keeps -inf, not NaN, above the loss step)."""
     T = traj.T
     W = params.W_hh
     lead = W.shape[:-2]
     B, N = traj.h.shape[-2:]
     valid = traj.valid_T  # (..., B)
     g = None if traj.row_gain is None else traj.row_gain[..., None]  # (..., B, 1)
-    v = np.empty((T + 1, *lead, B, N))
-    s = np.empty((T + 1, *lead, B))
+    v, s = (np.empty((T + 1, *lead, B, N)), np.empty((T + 1, *lead, B))) if out is None else out
     u = params.u[..., None, :]  # (..., 1, N): the same readout for every sequence of a network
     # inject[t] (..., B): does the loss touch h_t directly? 'last': only at the last valid step.
     steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
@@ -107,6 +117,8 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                 else:
                     _backward_step(vs[t], none if t == top else ss[t + 1], ss[t], hs[t], w, u,
                                    inj[t] if any_inject[t] else None, traj.activation, slope, t > 0, traj.overflowed)
+                if ready is not None:
+                    ready(t)
                 if t == 0:
                     break
                 t -= 1
@@ -114,6 +126,9 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
                 if gr is not None:
                     vs[t] *= gr
 
+    if ready is not None:
+        run(slice(0, B) if rows is None else rows)
+        return LogGrad(v, np.where(steps <= valid, s, np.nan))
     # A small single network: the whole pass compiled (at N = 64, B = 1 the per-step calls are the cost).
     small = g is None and not lead and kernels.is_small(B, N)
     if small:
@@ -157,8 +172,8 @@ def _backward_step(v: Array, s_next: Array, s: Array, h: Array, w: Array, u: Arr
     if make_w:
         get_activation(activation).df(h, w)
         w *= v
-        if overflowed:  # act'(NaN) is NaN for some activations; those states are never read: their v is zero
-            np.nan_to_num(w, copy=False, nan=0.0)
+        if overflowed:  # act' = 0 at the NaN states after an overflow (their v is zero; act'(NaN) may be NaN)
+            np.copyto(w, 0.0, where=np.isnan(h))
 
 
 def _add_readout(v: Array, s: Array, u: Array, mask: Array) -> tuple[Array, Array]:
@@ -216,54 +231,135 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     """The full gradients of a single network (no leading dimensions), for training and for checks.
 
     ``dL/dW_hh = sum_t delta_t h_{t-1}^T``, ``dL/dW_xh = sum_t delta_t x_t^T``, ``dL/db = sum_t delta_t``, summed
-    over the batch, each term scaled relative to the largest so that nothing overflows.
+    over the batch, each term scaled relative to the largest so that nothing overflows. :func:`gradients` computes
+    them together with ``grad``, faster.
     """
-    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
-    top = float(np.max(ds)) if ds.size else -np.inf
-    if not np.isfinite(top):
-        N, D = traj.h.shape[-1], x.shape[-1]
-        return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
-    N, D = traj.h.shape[-1], x.shape[-1]
-    # Sums over (t, b) as matrix products (BLAS), not einsum's loops, over chunks of rows: the (T*B, N) scaled deltas
-    # are never built whole (at large sizes a temporary that size costs as much as the products).
-    scale = _delta_scales(grad, top).reshape(-1)
-    h_next, v = traj.h[1:].reshape(-1, N), grad.v[1:].reshape(-1, N)  # act'(a_t) comes from h_t
-    h_prev, xs = traj.h[:-1].reshape(-1, N), x.reshape(-1, D)
-    rows = v.shape[0]
-    chunk = max(1, PARAM_CHUNK // N)
-    df = get_activation(traj.activation).df
-    parts: dict[int, tuple[Array, Array, Array]] = {}  # by first row; each block writes its own key
+    sums = _ParamSums(grad.v, grad.log10_norm, traj, x)
+    # In as many blocks as the forward pass ran in (each a run of whole chunks), so that BLAS's threads stay unused
+    # here too (see rnn_core.threads.run_blocks).
+    n = min(len(threads.row_blocks(traj.h.shape[-2], traj.h.shape[-1] ** 2)), len(sums.chunks))
+    edges = [len(sums.chunks) * k // n for k in range(n + 1)]
+    threads.run_blocks(lambda span: [sums.add(i) for i in range(span.start, span.stop)],
+                       [slice(edges[k], edges[k + 1]) for k in range(n)])
+    return sums.total()
 
-    def part(span: slice) -> None:
-        """The sums over the rows of ``span`` (whole chunks), into their own partial sums."""
+
+class _ParamSums:
+    """The parameter gradients as partial sums over chunks of steps, each relative to its own largest delta.
+
+    Chunk ``i`` holds the steps ``chunks[i] = (t0, t1)``, ``1 <= t0 <= t < t1``, about ``PARAM_CHUNK`` values of
+    deltas: its sums are matrix products (BLAS) on deltas made in cache, never a (T*B, N) array in memory. The chunks
+    are added up in their order at the end, whatever thread computed them and when: the same numbers on any machine.
+    ``add(i)`` reads only the steps of chunk ``i`` of ``v`` and ``s`` (``dL/dh_t = v[t] * 10**s[t]``, see
+    :class:`LogGrad`), which may still be being written elsewhere.
+    """
+
+    def __init__(self, v: Array, s: Array, traj: Trajectory, x: Array) -> None:
+        if traj.h.ndim != 3 or traj.row_gain is not None:
+            raise ValueError("parameter gradients take a single network (no stacked weights, no row gains)")
+        self.v, self.s, self.traj, self.x = v, s, traj, x
+        T, B, N = traj.h.shape
+        self.chunks = self.bounds(T - 1, B, N)
+        self.parts: list[tuple[float, Array, Array, Array] | None] = [None] * len(self.chunks)
+        self._buf = threading.local()  # one deltas buffer per thread
+
+    @staticmethod
+    def bounds(T: int, B: int, N: int) -> list[tuple[int, int]]:
+        """The chunks ``(t0, t1)`` of steps 1..T, about ``PARAM_CHUNK`` deltas each."""
+        per = max(1, PARAM_CHUNK // (B * N))
+        return [(t0, min(t0 + per, T + 1)) for t0 in range(1, T + 1, per)]
+
+    def add(self, i: int) -> None:
+        """Compute chunk ``i``'s sums (writes only ``parts[i]``)."""
+        t0, t1 = self.chunks[i]
+        traj = self.traj
+        N, D = traj.h.shape[-1], self.x.shape[-1]
+        with np.errstate(under="ignore", invalid="ignore"):
+            ds = np.nan_to_num(self.s[t0:t1], nan=-np.inf)  # (L, B); NaN after an overflow: no gradient there
+            ref = float(ds.max())
+            if not np.isfinite(ref):
+                return  # every delta of the chunk is exactly zero
+            scale = np.where(np.isfinite(ds), 10.0 ** (ds - ref), 0.0).reshape(-1)
+        v, h_next = self.v[t0:t1].reshape(-1, N), traj.h[t0:t1].reshape(-1, N)  # act'(a_t) comes from h_t
+        h_prev, xs = traj.h[t0 - 1:t1 - 1].reshape(-1, N), self.x[t0 - 1:t1 - 1].reshape(-1, D)
+        buf = getattr(self._buf, "w", None)
+        if buf is None or buf.shape[0] < v.shape[0]:
+            buf = self._buf.w = np.empty((v.shape[0], N))
+        w = buf[:v.shape[0]]
+        if not kernels.deltas(v, h_next, scale, traj.activation, LEAKY_SLOPE, w, traj.overflowed):
+            get_activation(traj.activation).df(h_next, w)
+            w *= v
+            w *= scale[:, None]
+            if traj.overflowed:  # act' = 0 at the NaN states after an overflow (their scale is 0)
+                np.copyto(w, 0.0, where=np.isnan(h_next))
+        # NaN states after an overflow (their deltas are 0) must not poison the sums
+        h_prev = np.nan_to_num(h_prev) if traj.overflowed else h_prev
+        self.parts[i] = (ref, w.T @ h_prev, w.T @ xs, w.sum(axis=0))
+
+    def total(self) -> ParamGrads:
+        """The sums of all chunks (each must have been added), on one scale: the largest delta's."""
+        N, D = self.traj.h.shape[-1], self.x.shape[-1]
+        parts = [p for p in self.parts if p is not None]
+        if not parts:
+            return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
+        top = max(p[0] for p in parts)
         dW, dX, db = np.zeros((N, N)), np.zeros((N, D)), np.zeros(N)
-        buf = np.empty((min(chunk, span.stop - span.start), N))
-        for i in range(span.start, span.stop, chunk):
-            j = min(i + chunk, span.stop)
-            w = buf[:j - i]
-            if not kernels.deltas(v[i:j], h_next[i:j], scale[i:j], traj.activation, LEAKY_SLOPE, w, traj.overflowed):
-                df(h_next[i:j], w)
-                w *= v[i:j]
-                w *= scale[i:j, None]
-                if traj.overflowed:  # act'(NaN) of the states after an overflow (their scale is 0)
-                    np.nan_to_num(w, copy=False, nan=0.0)
-            # NaN states after an overflow (their deltas are 0) must not poison the sum
-            dW += w.T @ (np.nan_to_num(h_prev[i:j]) if traj.overflowed else h_prev[i:j])
-            dX += w.T @ xs[i:j]
-            db += w.sum(axis=0)
-        parts[span.start] = (dW, dX, db)
+        with np.errstate(under="ignore"):
+            for ref, pW, pX, pb in parts:
+                k = 10.0 ** (ref - top)  # <= 1: nothing overflows; far smaller chunks underflow to 0, as they would
+                dW += k * pW
+                dX += k * pX
+                db += k * pb
+        return ParamGrads(dW, dX, db, top)
 
-    # In as many blocks as the forward and backward passes ran in (each a whole number of chunks), so that BLAS's
-    # threads stay unused there too (see rnn_core.threads.run_blocks).
-    n = min(len(threads.row_blocks(traj.h.shape[-2], N * N)), -(-rows // chunk))
-    edges = [(-(-rows // chunk) * k // n) * chunk for k in range(n)] + [rows]
-    threads.run_blocks(part, [slice(edges[k], edges[k + 1]) for k in range(n)])
-    # summed in block order, whatever order the threads finished in: the same numbers on every run
-    ordered = [parts[k] for k in sorted(parts)]
-    dW, dX, db = ordered[0]
-    for p in ordered[1:]:
-        dW, dX, db = dW + p[0], dX + p[1], db + p[2]
-    return ParamGrads(dW, dX, db, top)
+
+def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") -> tuple[LogGrad, ParamGrads]:
+    """``dL/dh_t`` for every t and the parameter gradients of a single network, in one pass: equal to
+    ``grad = backward(params, traj, loss)`` and ``param_grads(grad, traj, x)`` (to rounding), faster.
+
+    The backward pass is a chain of small matrix products, one step after the other; the parameter gradients are
+    large products over chunks of finished steps. With two cores the chain runs in this thread over the whole batch
+    and a second thread computes each chunk's parameter gradients as soon as the chain has passed it: both cores do
+    large products at once, instead of splitting first the chain's small products and then the large ones. Small
+    networks, and machines with one core, run the two passes one after the other.
+
+    Examples
+    --------
+    >>> from rnn_core import Config, forward, gradients, init_inputs, init_params
+    >>> c = Config(hidden_size=32, seq_len=40, batch_size=4)
+    >>> p, x = init_params(c), init_inputs(c)
+    >>> grad, pg = gradients(p, forward(p, x, c.activation), x)
+    >>> grad.v.shape, pg.values()[0].shape
+    ((41, 4, 32), (32, 32))
+    """
+    B, N = traj.h.shape[-2:]
+    if (traj.h.ndim != 3 or traj.row_gain is not None or threads.WORKERS < 2 or kernels.is_small(B, N)
+            or B * N * N < threads.MIN_BLOCK_WORK):
+        grad = backward(params, traj, loss)
+        return grad, param_grads(grad, traj, x)
+    T = traj.T
+    v, s = np.empty((T + 1, B, N)), np.empty((T + 1, B))
+    sums = _ParamSums(v, s, traj, x)
+    by_start = {t0: i for i, (t0, _) in enumerate(sums.chunks)}
+    done: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        while (i := done.get()) is not None:
+            sums.add(i)
+
+    def ready(t: int) -> None:  # steps t..T are final: the chunk that starts at t can be summed
+        i = by_start.get(t)
+        if i is not None:
+            done.put(i)
+
+    with threads.serial_blas:  # both threads' products on one BLAS thread each
+        worker = threads.start(work)
+        try:
+            grad = _backward(params, traj, loss, ready, out=(v, s))
+        finally:
+            done.put(None)
+            worker.result()  # waits for the last chunks; re-raises the worker's exception
+    return grad, sums.total()
 
 
 def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:

@@ -20,7 +20,7 @@ import glob
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -113,6 +113,14 @@ def run_rows(fn: Callable[[slice], None], B: int, row_work: int) -> None:
     ``fn`` must only write its own rows. The first block runs in the calling thread; exceptions propagate.
     """
     run_blocks(fn, row_blocks(B, row_work))
+
+
+def start(fn: Callable[[], None]) -> Future:
+    """Run ``fn()`` in a worker thread beside the caller (only where ``WORKERS > 1``); ``result()`` of what this
+    returns waits for it and re-raises its exception."""
+    if _pool is None:
+        raise RuntimeError("no worker thread on a single core: run the work in turn instead")
+    return _pool.submit(fn)
 
 
 def run_blocks(fn: Callable[[slice], None], blocks: list[slice]) -> None:

@@ -7,7 +7,18 @@ import warnings
 import numpy as np
 import pytest
 
-from rnn_core import Config, Params, analyze, backward, forward, jacobian_products, param_grads, step_contributions
+from rnn_core import (
+    Config,
+    Params,
+    analyze,
+    backward,
+    forward,
+    init_inputs,
+    init_params,
+    jacobian_products,
+    param_grads,
+    step_contributions,
+)
 from rnn_core.bptt import ParamGrads
 
 FD_STEP = 1e-6  # central differences: truncation ~ FD_STEP^2 = 1e-12, rounding ~ 1e-16 / FD_STEP = 1e-10
@@ -329,3 +340,97 @@ def test_top_singular_value_from_a_start_orthogonal_to_the_top_direction():
     Q /= np.abs(Q).max()
     sigma, _ = _top_singular_value(Q, np.ones(6) / np.sqrt(6))
     assert sigma == pytest.approx(np.linalg.svd(Q, compute_uv=False)[0], rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# gradients(): backward and parameter gradients in one pass
+
+
+def _assert_same_gradients(one, other):
+    """Bit for bit: the same chunks, kernels and row-independent products, only scheduled differently."""
+    (g1, p1), (g2, p2) = one, other
+    np.testing.assert_array_equal(g1.v, g2.v)
+    np.testing.assert_array_equal(g1.log10_norm, g2.log10_norm)  # NaN where the other has NaN
+    assert p1.log10_scale == p2.log10_scale
+    for a, b in zip(p1.values(), p2.values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("activation,loss,gain", [("tanh", "last", 1.0), ("sigmoid", "all", 4.0),
+                                                  ("relu", "last", 1.2), ("leaky_relu", "all", 1.5),
+                                                  ("linear", "last", 30.0)])  # linear 30: overflows mid-sequence
+def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss, gain):
+    from rnn_core import gradients, threads
+    # N = 64, B = 32: B * N^2 = 2^17, above the small networks: the pipelined path (chain + worker thread)
+    c = Config(hidden_size=64, batch_size=32, seq_len=250, activation=activation, loss=loss, gain=gain,
+               input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, activation)
+    assert traj.overflowed == (gain == 30.0)
+    started = []
+    real_start = threads.start
+    monkeypatch.setattr(threads, "start", lambda fn: started.append(fn) or real_start(fn))
+    together = gradients(p, traj, x, loss)
+    assert len(started) == (1 if threads.WORKERS > 1 else 0)
+    grad = backward(p, traj, loss)
+    _assert_same_gradients(together, (grad, param_grads(grad, traj, x)))
+    assert np.isfinite(together[1].log10_scale)
+
+
+def test_gradients_of_a_small_network_take_the_two_passes(monkeypatch):
+    from rnn_core import gradients, threads
+    monkeypatch.setattr(threads, "start", lambda fn: pytest.fail("a small network needs no worker thread"))
+    c = Config(hidden_size=16, batch_size=2, seq_len=60)
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, c.activation)
+    grad = backward(p, traj, c.loss)
+    _assert_same_gradients(gradients(p, traj, x, c.loss), (grad, param_grads(grad, traj, x)))
+
+
+def test_gradients_reraise_the_workers_exception_and_do_not_hang(monkeypatch):
+    from rnn_core import bptt, gradients, threads
+    if threads.WORKERS < 2:
+        pytest.skip("one core: no worker thread")
+
+    def broken(self, i):
+        raise RuntimeError("chunk failed")
+    monkeypatch.setattr(bptt._ParamSums, "add", broken)
+    c = Config(hidden_size=64, batch_size=32, seq_len=40, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        gradients(p, forward(p, x, c.activation), x)
+
+
+def test_param_grads_do_not_depend_on_the_number_of_threads(monkeypatch):
+    from rnn_core import threads
+    c = Config(hidden_size=64, batch_size=64, seq_len=120, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, c.activation)
+    grad = backward(p, traj, c.loss)
+    many = param_grads(grad, traj, x)
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 2**60)  # one block
+    one = param_grads(grad, traj, x)
+    for a, b in zip(many.values(), one.values(), strict=True):
+        np.testing.assert_array_equal(a, b)  # chunks added in their order, whoever computed them
+
+
+def test_param_grads_of_chunks_far_apart_in_scale():
+    # linear, orthogonal, gain 0.3 over T = 900: dL/dh_t spans ~470 decades, so the chunks' own scales differ by far
+    # more than float64's range; the sum on the largest scale is the explicit sum of the terms representable there
+    c = Config(activation="linear", init="orthogonal", gain=0.3, seq_len=900, hidden_size=8, batch_size=1,
+               input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, "linear")
+    grad = backward(p, traj, "last")
+    pg = param_grads(grad, traj, x)
+    assert grad.log10_norm[1, 0] < -400
+    assert pg.log10_scale == grad.log10_norm[1:, 0].max()
+    top = pg.log10_scale
+    # the terms within 300 decades of the top, summed explicitly relative to it
+    dW = np.zeros((8, 8))
+    for t in range(1, 901):
+        rel = grad.log10_norm[t, 0] - top
+        if rel > -300:
+            delta = grad.v[t, 0] * 10.0**rel  # act' = 1
+            dW += np.outer(delta, traj.h[t - 1, 0])
+    np.testing.assert_allclose(pg.W_hh, dW, rtol=1e-9, atol=1e-12 * np.abs(dW).max())

@@ -187,3 +187,55 @@ def test_tanh_activation_takes_scalars_and_lists():
     assert tanh(0.5) == pytest.approx(np.tanh(0.5), rel=1e-15)
     np.testing.assert_allclose(tanh([0.5, -1.0]), np.tanh([0.5, -1.0]), rtol=1e-15)
     np.testing.assert_allclose(tanh(np.array([0.5], dtype=np.float32)), np.tanh(0.5), rtol=1e-15)
+
+
+@needs_numba
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
+@pytest.mark.parametrize("safe", [False, True])
+def test_backward_step_kernel_matches_numpy(activation, safe):
+    from rnn_core import bptt
+    from rnn_core.activations import LEAKY_SLOPE
+    rng = np.random.default_rng(3)
+    T, K, R, N = 4, 2, 5, 7  # a stack of 2 networks, 5 rows each
+    v = rng.normal(0, 10.0, (T + 1, K, R, N))
+    v[3] = 0.0  # the first step's product is zero (relative to 10**-inf): the readout starts the gradient
+    v[2, 1, 3] = 0.0  # an exactly zero gradient stays zero with scale -inf
+    h = get_activation(activation)(rng.normal(0, 1.5, (T + 1, K, R, N)))
+    if safe:
+        h[3, 0, 2, 4] = np.nan  # a state after an overflow: act' = 0 there
+    s = rng.normal(0, 3, (T + 1, K, R))
+    s[3, 1, 1] = -np.inf
+    u = rng.normal(0, 1, (K, 1, N))
+    inject = rng.random((T + 1, K, R)) < 0.3
+    inject[3] = True
+    kv, ks, kw = v.copy(), s.copy(), np.empty((K, R, N))
+    step = kernels.backward_steps(kv, ks, h, kw, u, inject, activation, LEAKY_SLOPE, safe)
+    assert step is not None
+    nv, ns, nw = v.copy(), s.copy(), np.empty((K, R, N))
+    for t in (3, 2):  # t = 3 as the first step (scale -inf + ...), then t = 2 from s[3]
+        step(t, t == 3)
+        s_next = np.full((K, R), -np.inf) if t == 3 else ns[t + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bptt._backward_step(nv[t], s_next, ns[t], h[t], nw, u, inject[t], activation, LEAKY_SLOPE, True, safe)
+        np.testing.assert_allclose(kv[t], nv[t], rtol=1e-14, atol=1e-15)
+        np.testing.assert_array_equal(np.isneginf(ks[t]), np.isneginf(ns[t]))
+        np.testing.assert_allclose(ks[t], ns[t], rtol=1e-14)
+        np.testing.assert_allclose(kw, nw, rtol=1e-14, atol=1e-15)  # tanh: 1 - h^2 with one rounding or two
+        assert np.isfinite(kw).all()
+    assert (not kv[2, 1, 3].any() and ks[2, 1, 3] == -np.inf) or inject[2, 1, 3]
+
+
+@needs_numba
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
+def test_deltas_kernel_matches_numpy(activation):
+    from rnn_core.activations import LEAKY_SLOPE
+    rng = np.random.default_rng(4)
+    v, h = rng.normal(0, 1, (50, 9)), get_activation(activation)(rng.normal(0, 2, (50, 9)))
+    scale = rng.random(50)
+    out = np.empty_like(v)
+    assert kernels.deltas(v, h, scale, activation, LEAKY_SLOPE, out, False)
+    expected = get_activation(activation).df(h, np.empty_like(h)) * v * scale[:, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-14, atol=1e-16)
+    h[7, 2] = np.nan
+    assert kernels.deltas(v, h, scale, activation, LEAKY_SLOPE, out, True)
+    assert out[7, 2] == 0.0 and np.isfinite(out).all()

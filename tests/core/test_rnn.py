@@ -163,3 +163,25 @@ def test_init_params_draws_what_the_config_says():
     np.testing.assert_allclose(p.W_hh @ p.W_hh.T, 4.0 * np.eye(5), atol=1e-12)
     assert p.W_xh.shape == (5, 3) and p.u.shape == (5,)
     assert init_inputs(cfg).shape == (cfg.seq_len, 1, 3)
+
+
+def test_derivatives_come_from_the_states_for_any_rows(activation):
+    c = Config(activation=activation, hidden_size=12, batch_size=5, seq_len=30, input_kind="noise", gain=1.3)
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, activation)
+    # 1 - h^2 with one rounding (a fused multiply-add) or two, as the compiled loop's vector body or tail, or NumPy
+    # (for a strided block), computes it: equal to an ulp of 1
+    np.testing.assert_allclose(traj.derivative([0, 3]), traj.dact[:, [0, 3]], rtol=0, atol=2.3e-16)
+    np.testing.assert_allclose(traj.derivative(slice(1, 2)), traj.dact[:, 1:2], rtol=0, atol=2.3e-16)
+    np.testing.assert_allclose(traj.dact[1:], ACTIVATIONS[activation].derivative(traj.a[1:]), rtol=1e-13)
+
+
+def test_derivatives_are_zero_after_an_overflow_for_every_activation(activation):
+    # linear with a huge gain overflows; for the others the states stay bounded or overflow later: force it with NaN
+    c = Config(activation=activation, hidden_size=6, batch_size=2, seq_len=40, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    x[25, 0, 0] = np.nan  # a NaN input: every state of the network is invalid from step 26 on
+    traj = forward(p, x, activation)
+    np.testing.assert_array_equal(traj.valid_T, [25, 25])
+    assert not traj.dact[26:].any() and not traj.derivative([1])[26:].any()
+    assert np.isfinite(traj.dact).all()
