@@ -26,7 +26,8 @@ What it measures (medians over repeats, ``time.perf_counter``, warm-up runs firs
    be of the same computation. After the blocks, the speedups are measured again from interleaved pairs (rnn_core and
    one reference, order alternating; each member the median of a burst of calls lasting >= 20 ms, a single call at
    the large workloads): the host's speed drifts, and two calls in a row see nearly the same machine where two blocks
-   may not. Both are printed and judged.
+   may not. Both are printed and judged. Then rnn_core's matrix products alone are timed (:func:`products_fn`):
+   the bound that these BLAS products, in rnn_core's threads, set on the speedup (informational).
 2. ``sweep(Config(hidden_size=128, seq_len=200, batch_size=8), 40 gains geomspace(0.1, 10))`` (tanh): target < 1 s.
 3. ``analyze(Config())`` (N = 64, T = 100, Jacobian-product norms, top-8 Lyapunov exponents): target < 20 ms, with a
    breakdown into its parts.
@@ -369,6 +370,51 @@ def core_fn(params, x) -> Callable[[], tuple]:
     return run
 
 
+def products_fn(params, x) -> Callable[[], None]:
+    """rnn_core's matrix products alone, in its threads, on preallocated arrays: what the computation would cost with
+    no other work (element-wise passes, page faults, Python, the GIL). Informational: the bound the speedup over a
+    reference can reach with these BLAS products in this layout.
+
+    Forward: ``h[t-1] @ W_hh^T`` per step in the forward pass's row blocks; backward: ``w @ W_hh`` per step over the
+    whole batch in this thread while a worker thread does the parameter gradients' chunk products (as
+    ``gradients()``); the inputs are a real trajectory's states (no subnormals), the outputs go to scratch arrays.
+    """
+    from rnn_core import bptt, threads
+    T, B, _ = x.shape
+    N = params.hidden_size
+    traj = forward(params, x, "tanh")
+    h = traj.h
+    W, W_t = params.W_hh, np.ascontiguousarray(params.W_hh.T)
+    out = np.empty_like(h)
+    chunks = bptt._ParamSums.bounds(T, B, N)
+    pipelined = threads.WORKERS > 1 and not rnn_core.kernels.is_small(B, N) and B * N * N >= threads.MIN_BLOCK_WORK
+
+    def fwd(rows: slice) -> None:
+        hs, os_ = list(h[:, rows]), list(out[:, rows])
+        for t in range(1, T + 1):
+            np.dot(hs[t - 1], W_t, out=os_[t])
+
+    def chunk_products() -> None:
+        dW = np.empty((N, N))
+        for t0, t1 in chunks:
+            w = h[t0:t1].reshape(-1, N)
+            np.dot(w.T, h[t0 - 1:t1 - 1].reshape(-1, N), out=dW)
+            w.T @ x[t0 - 1:t1 - 1].reshape(-1, x.shape[-1])
+
+    def run() -> None:
+        threads.run_rows(fwd, B, N * N)
+        hs, os_ = list(h), list(out)
+        with threads.serial_blas:
+            worker = threads.start(chunk_products) if pipelined else None
+            for t in range(T - 1, -1, -1):
+                np.dot(hs[t + 1], W, out=os_[t])
+            if worker is None:
+                chunk_products()
+            else:
+                worker.result()
+    return run
+
+
 def flops(N: int, T: int, B: int, D: int) -> float:
     """Matmul flops of forward + backward + parameter gradients."""
     fwd = T * 2 * B * N * (N + D)
@@ -471,6 +517,10 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         log(f"  (N, T, B) = ({N}, {T}, {B}): {repeats} repeats x {len(contenders)} contenders ...")
         meter = LoadMeter()
         samples, canaries = time_blocks(contenders, repeats, warmup)
+        products = products_fn(params, x)
+        time.sleep(PAUSE_S)  # as before every block: the references' worker threads may still be spinning
+        wait_idle()
+        product_samples = time_calls(products, repeats, warmup)
         pairs = 3 if quick else PAIRS[(N, T, B)]
         # bursts long enough that each member lasts ~BURST_S: several calls of the small workload, one of the large
         burst = max(1, min(25, round(BURST_S / med(samples["rnn_core"]))))
@@ -479,8 +529,9 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         others = meter.stop()
         results.append({"N": N, "T": T, "B": B, "D": config.input_dim, "flops": flops(N, T, B, config.input_dim),
                         "samples": samples, "median": {k: med(v) for k, v in samples.items()}, "canary": canaries,
-                        "paired": paired, "err_dh": errs[0], "err_pg_loop": errs[1], "err_pg_fused": errs[2],
-                        "others": others})
+                        "paired": paired, "burst": burst, "products": med(product_samples),
+                        "product_samples": product_samples, "err_dh": errs[0], "err_pg_loop": errs[1],
+                        "err_pg_fused": errs[2], "others": others})
     return results
 
 
@@ -646,6 +697,13 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
                 cells.append(f"{label} {med_ratio:.2f}x [{min(ratios):.2f} - {max(ratios):.2f}] over {len(ratios)} "
                              f"{judge(med_ratio >= SPEEDUP_TARGET[key])}")
             out(f"     {key!s:<16} " + ";   ".join(cells))
+        out("   rnn_core's matrix products alone (same products, same threads, preallocated arrays, nothing else):")
+        out("   the bound these BLAS products set on the speedup; informational, no target")
+        for r in res["workloads"]:
+            m = r["median"]
+            bound = m["torch_loop"] / r["products"]
+            out(f"     {(r['N'], r['T'], r['B'])!s:<16} products {1e3 * r['products']:8.2f} ms = "
+                f"{r['products'] / m['rnn_core']:.0%} of rnn_core;  (a) loop / products {bound:.2f}x")
         out("   agreement with torch before timing (relative 2-norm error, float64):")
         for r in res["workloads"]:
             out(f"     {(r['N'], r['T'], r['B'])!s:<16} dL/dh_t vs (a), worst step {r['err_dh']:.1e};   "

@@ -28,6 +28,8 @@ Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
 CHUNK_BYTES = 2**25  # and at most 32 MiB of them
 PARAM_CHUNK = 2**18  # elements (2 MiB) of the scaled deltas per matrix product in param_grads
+# and at most this many chunks: each keeps its (N, N) partial sum until all are added (32 MiB at N = 256)
+PARAM_MAX_CHUNKS = 64
 
 
 @dataclass(frozen=True)
@@ -265,8 +267,8 @@ class _ParamSums:
 
     @staticmethod
     def bounds(T: int, B: int, N: int) -> list[tuple[int, int]]:
-        """The chunks ``(t0, t1)`` of steps 1..T, about ``PARAM_CHUNK`` deltas each."""
-        per = max(1, PARAM_CHUNK // (B * N))
+        """The chunks ``(t0, t1)`` of steps 1..T: about ``PARAM_CHUNK`` deltas each, at most ``PARAM_MAX_CHUNKS``."""
+        per = max(1, PARAM_CHUNK // (B * N), -(-T // PARAM_MAX_CHUNKS))
         return [(t0, min(t0 + per, T + 1)) for t0 in range(1, T + 1, per)]
 
     def add(self, i: int) -> None:
