@@ -309,9 +309,10 @@ class _ParamSums:
         with np.errstate(under="ignore"):
             for ref, pW, pX, pb in parts:
                 k = 10.0 ** (ref - top)  # <= 1: nothing overflows; far smaller chunks underflow to 0, as they would
-                dW += k * pW
-                dX += k * pX
-                db += k * pb
+                for total, part in ((dW, pW), (dX, pX), (db, pb)):
+                    part *= k  # the partial sums are this object's own: scaled in place, no temporaries
+                    total += part
+        self.parts = [None] * len(self.chunks)  # scaled: a second total() must not reuse them
         return ParamGrads(dW, dX, db, top)
 
 
@@ -346,6 +347,9 @@ def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") ->
     done: queue.SimpleQueue[int | None] = queue.SimpleQueue()
 
     def work() -> None:
+        # Idle until the chain has passed the first chunk: page in v meanwhile (below the chain's start), so that
+        # the chain, the critical path, does not stop at each fresh page.
+        threads.populate(v[:max(0, T - 2 * (sums.chunks[-1][1] - sums.chunks[-1][0]))])
         while (i := done.get()) is not None:
             sums.add(i)
 
@@ -358,10 +362,24 @@ def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") ->
         worker = threads.start(work)
         try:
             grad = _backward(params, traj, loss, ready, out=(v, s))
+            # the chain is done; the chunks it finished last are shared with the worker
+            while (i := _take(done)) is not None:
+                sums.add(i)
         finally:
             done.put(None)
-            worker.result()  # waits for the last chunks; re-raises the worker's exception
+            worker.result()  # waits for its last chunk; re-raises the worker's exception
     return grad, sums.total()
+
+
+def _take(q: queue.SimpleQueue[int | None]) -> int | None:
+    """The next item of ``q`` without waiting, None if there is none (or the end marker, which is put back)."""
+    try:
+        i = q.get_nowait()
+    except queue.Empty:
+        return None
+    if i is None:
+        q.put(None)
+    return i
 
 
 def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:

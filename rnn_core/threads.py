@@ -115,6 +115,38 @@ def run_rows(fn: Callable[[slice], None], B: int, row_work: int) -> None:
     run_blocks(fn, row_blocks(B, row_work))
 
 
+_MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault pages in as if written, without writing them
+_PAGE = 4096
+
+
+def _find_madvise() -> Callable[[int, int, int], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.madvise
+    except (OSError, AttributeError):  # not a POSIX libc
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
+    return fn
+
+
+_madvise = _find_madvise() if os.name == "posix" else None
+
+
+def populate(a: np.ndarray) -> bool:
+    """Fault in the pages of ``a`` (a contiguous array) now, in this thread, without changing its contents.
+
+    A fresh large array costs a page fault (and the zeroing of the page) at the first write to each page; an
+    otherwise idle thread can take that cost off a busy one. Safe while other threads write into ``a``: nothing is
+    written. Returns False where the kernel cannot (before Linux 5.14, other systems): the pages then fault in as
+    they are written, as before.
+    """
+    if _madvise is None or not a.flags.c_contiguous or a.nbytes < 2 * _PAGE:
+        return False
+    start = -(-a.ctypes.data // _PAGE) * _PAGE  # whole pages inside the array
+    end = (a.ctypes.data + a.nbytes) // _PAGE * _PAGE
+    return end > start and _madvise(start, end - start, _MADV_POPULATE_WRITE) == 0
+
+
 def start(fn: Callable[[], None]) -> Future:
     """Run ``fn()`` in a worker thread beside the caller (only where ``WORKERS > 1``); ``result()`` of what this
     returns waits for it and re-raises its exception."""
