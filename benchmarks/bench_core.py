@@ -24,10 +24,11 @@ What it measures (medians over repeats, ``time.perf_counter``, warm-up runs firs
        judged against both references and printed for each, (a) being the like-for-like one.
    Before timing, the gradients of the three are compared (relative error printed), so the comparison is checked to
    be of the same computation. After the blocks, the speedups are measured again from interleaved pairs (rnn_core and
-   one reference, order alternating; each member the median of a burst of calls lasting >= 20 ms, a single call at
-   the large workloads): the host's speed drifts, and two calls in a row see nearly the same machine where two blocks
-   may not. Both are printed and judged. Then rnn_core's matrix products alone are timed (:func:`products_fn`):
-   the bound that these BLAS products, in rnn_core's threads, set on the speedup (informational).
+   one reference, order alternating; each member the median of a burst of calls lasting >= 20 ms or of 25 calls, a
+   single call at the large workloads): the host's speed drifts, and two calls in a row see nearly the same machine
+   where two blocks may not. Both are printed and judged. Then rnn_core's matrix products alone are timed
+   (:func:`products_fn`): the bound that these BLAS products, in rnn_core's threads, set on the speedup
+   (informational).
 2. ``sweep(Config(hidden_size=128, seq_len=200, batch_size=8), 40 gains geomspace(0.1, 10))`` (tanh): target < 1 s.
 3. ``analyze(Config())`` (N = 64, T = 100, Jacobian-product norms, top-8 Lyapunov exponents): target < 20 ms, with a
    breakdown into its parts.
@@ -286,7 +287,8 @@ def time_blocks(contenders: dict[str, Callable[[], object]], repeats: int, warmu
 
 PAIRS = {(64, 100, 1): 21, (128, 1000, 16): 11, (256, 500, 64): 9}
 PAIR_PAUSE_S = 0.1
-BURST_S = 0.02  # a pair's member is a burst of calls lasting about this long at least (median over the burst)
+BURST_S = 0.02  # a pair's member is a burst of calls lasting at least this long (median over the burst) ...
+MAX_BURST = 25  # ... or of this many calls: ~7 ms of rnn_core at (64, 100, 1)
 
 
 def time_pairs(core: Callable[[], object], ref: Callable[[], object], pairs: int,
@@ -377,7 +379,8 @@ def products_fn(params, x) -> Callable[[], None]:
 
     Forward: ``h[t-1] @ W_hh^T`` per step in the forward pass's row blocks; backward: ``w @ W_hh`` per step over the
     whole batch in this thread while a worker thread does the parameter gradients' chunk products (as
-    ``gradients()``); the inputs are a real trajectory's states (no subnormals), the outputs go to scratch arrays.
+    ``gradients()``, but without waiting for the chain: an optimistic bound); the inputs are a real trajectory's
+    states (no subnormals), the outputs go to scratch arrays.
     """
     from rnn_core import bptt, threads
     T, B, _ = x.shape
@@ -523,7 +526,7 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         product_samples = time_calls(products, repeats, warmup)
         pairs = 3 if quick else PAIRS[(N, T, B)]
         # bursts long enough that each member lasts ~BURST_S: several calls of the small workload, one of the large
-        burst = max(1, min(25, round(BURST_S / med(samples["rnn_core"]))))
+        burst = max(1, min(MAX_BURST, math.ceil(BURST_S / med(samples["rnn_core"]))))
         paired = {name: time_pairs(contenders["rnn_core"], fn, pairs, burst)
                   for name, fn in contenders.items() if name != "rnn_core"}
         others = meter.stop()
@@ -687,7 +690,7 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
             f"{name} " + ", ".join(f"{fastest / c:.0%}" for c in v) for name, v in r["canary"].items()))
     if torch is not None:
         out("   the same speedups from interleaved pairs (rnn_core, torch, alternating; each pair sees nearly the same")
-        out("   host speed; a member: median of a burst of calls lasting >= 20 ms): median of the per-pair ratios")
+        out("   host speed; a member: median of a burst of >= 20 ms or 25 calls): median of the per-pair ratios")
         for r in res["workloads"]:
             key = (r["N"], r["T"], r["B"])
             cells = []

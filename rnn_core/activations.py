@@ -29,7 +29,7 @@ class Activation:
     df : callable
         ``df(h, out)`` writes ``act'(a)`` into ``out`` from ``h = act(a)`` alone, as PyTorch does for tanh and
         sigmoid. Every activation here allows it (relu and leaky relu: ``a > 0`` exactly where ``h > 0``), so the
-        forward pass need not keep the pre-activations.
+        forward pass keeps neither the pre-activations nor the derivatives.
     gamma : float
         ``sup |act'|``: 1 for tanh, relu and linear, 1/4 for sigmoid.
     standard_gain : float
@@ -49,7 +49,7 @@ class Activation:
     df: Callable[[Array, Array], Array]
     gamma: float
     standard_gain: float
-    steps: Callable[..., tuple[Callable[[int], None], Callable[[], bool]] | None] | None = None
+    steps: Callable[..., kernels.StepFns | None] | None = None
     small_loop: Callable[[Array, Array, Array], bool | None] | None = None
 
     def __call__(self, a: Array) -> Array:

@@ -28,8 +28,7 @@ Array = np.ndarray
 CHUNK = 32  # Jacobian products per batched SVD call
 CHUNK_BYTES = 2**25  # and at most 32 MiB of them
 PARAM_CHUNK = 2**18  # elements (2 MiB) of the scaled deltas per matrix product in param_grads
-# and at most this many chunks: each keeps its (N, N) partial sum until all are added (32 MiB at N = 256)
-PARAM_MAX_CHUNKS = 64
+PARAM_SUMS_BYTES = 2**25  # and the chunks' partial sums, (N, N) each until all are added, at most 32 MiB
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def backward(params: Params, traj: Trajectory, loss: str = "last") -> LogGrad:
 
 
 def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int], None] | None = None,
-              out: tuple[Array, Array] | None = None, rows: slice | None = None) -> LogGrad:
+              out: tuple[Array, Array] | None = None) -> LogGrad:
     """:func:`backward`; with ``ready``, in one block of rows in the calling thread, calling ``ready(t)`` as soon as
     ``v[t]`` and ``s[t]`` are final (t = top, ..., 0; the steps above the top are final from the start), with
     ``out = (v, s)`` the arrays to write into (then ``s`` keeps -inf, not NaN, above the loss step)."""
@@ -95,6 +94,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
     steps = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1)))
     inject = (steps == valid) if loss == "last" else ((steps >= 1) & (steps <= valid))
     slope = LEAKY_SLOPE
+    df, overflowed = get_activation(traj.activation).df, traj.overflowed
 
     def run(rows: slice) -> None:
         """The backward loop for one block of sequences (they never interact), writing only their rows."""
@@ -106,7 +106,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
         sr[top + 1:] = -np.inf
         any_inject = inj.reshape(T + 1, -1).any(axis=1)
         w = np.empty(vr.shape[1:])  # the next product's input; large temporaries cost more than the arithmetic here
-        compiled = kernels.backward_steps(vr, sr, hr, w, u, inj, traj.activation, slope, traj.overflowed)
+        compiled = kernels.backward_steps(vr, sr, hr, w, u, inj, traj.activation, slope, overflowed)
         vs, ss, hs = list(vr), list(sr), list(hr)  # per-step views made once (call overhead dominates at small sizes)
         mm = np.dot if vr.ndim == 3 else np.matmul
         none = np.full(sr.shape[1:], -np.inf)
@@ -118,7 +118,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
                     compiled(t, t == top)
                 else:
                     _backward_step(vs[t], none if t == top else ss[t + 1], ss[t], hs[t], w, u,
-                                   inj[t] if any_inject[t] else None, traj.activation, slope, t > 0, traj.overflowed)
+                                   inj[t] if any_inject[t] else None, df, t > 0, overflowed)
                 if ready is not None:
                     ready(t)
                 if t == 0:
@@ -129,7 +129,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
                     vs[t] *= gr
 
     if ready is not None:
-        run(slice(0, B) if rows is None else rows)
+        run(slice(0, B))
         return LogGrad(v, np.where(steps <= valid, s, np.nan))
     # A small single network: the whole pass compiled (at N = 64, B = 1 the per-step calls are the cost).
     small = g is None and not lead and kernels.is_small(B, N)
@@ -149,30 +149,38 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
 
 
 def _backward_step(v: Array, s_next: Array, s: Array, h: Array, w: Array, u: Array, inject: Array | None,
-                   activation: str, slope: float, make_w: bool, overflowed: bool) -> None:
+                   df: Callable[[Array, Array], Array], make_w: bool, overflowed: bool) -> None:
     """After a step's matrix product: ``v`` (..., R, N) normalized in place with its log10 scale
     ``s_next + log10 ||v||`` into ``s`` (..., R); the readout ``u`` added where ``inject``; then, if ``make_w``,
-    ``w = v * act'(h)``, the next product's input (0 where ``h`` is NaN, after an overflow).
+    ``w = v * act'(h)`` (``df``: the activation's derivative from its value), the next product's input (0 where ``h``
+    is NaN, after an overflow).
 
     The NumPy code that :func:`rnn_core.kernels.backward_steps` replaces.
     """
-    n = np.sqrt(np.einsum("...i,...i->...", v, v))
-    if not np.all(np.isfinite(n)):  # entries beyond ~1e154 (enormous weights): the norm scaled by the largest entry
+    n2 = np.einsum("...i,...i->...", v, v)
+    log_m = 0.0
+    if not np.all((n2 >= kernels.SUMSQ_TINY) & (n2 < np.inf)):
+        # a sum of squares outside float64's comfortable range (subnormal entries included), 0 or NaN: v divided by
+        # its largest entry first, so that 1 <= ||v|| <= sqrt(N) (or 0, or NaN) and its inverse is safe
         m = np.max(np.abs(v), axis=-1)
-        m = np.where(m > 0, m, 1.0)
-        n = np.sqrt(np.einsum("...i,...i->...", v / m[..., None], v / m[..., None])) * m
+        m1 = np.where(m > 0, m, 1.0)
+        v /= m1[..., None]
+        n2 = np.einsum("...i,...i->...", v, v)
+        log_m = np.log10(m1)
+    n = np.sqrt(n2)
     if n.min() > 0:  # the common case in few calls
         v *= (1.0 / n)[..., None]
         np.log10(n, out=n)
-        np.add(s_next, n, out=s)
-    else:  # exact zeros stay zero with scale -inf
+        np.add(s_next, n + log_m, out=s)
+    else:  # exact zeros stay zero with scale -inf; NaN stays NaN
         pos = n > 0
         v *= (1.0 / np.where(pos, n, 1.0))[..., None]
-        s[...] = np.where(pos, s_next + np.log10(np.where(pos, n, 1.0)), np.where(n == 0, -np.inf, np.nan))
+        s[...] = np.where(pos, s_next + (np.log10(np.where(pos, n, 1.0)) + log_m),
+                          np.where(n == 0, -np.inf, np.nan))
     if inject is not None:
         v[...], s[...] = _add_readout(v, s, u, inject)
     if make_w:
-        get_activation(activation).df(h, w)
+        df(h, w)
         w *= v
         if overflowed:  # act' = 0 at the NaN states after an overflow (their v is zero; act'(NaN) may be NaN)
             np.copyto(w, 0.0, where=np.isnan(h))
@@ -210,7 +218,7 @@ class ParamGrads:
 
 def _delta_scales(grad: LogGrad, top: Array | float) -> Array:
     """``10**(log10 ||dL/dh_t|| - top)`` for t = 1..T, shape ``(T, ..., B)``; 0 where the gradient is 0 or undefined."""
-    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
+    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf, neginf=-np.inf)
     top_safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(under="ignore", invalid="ignore"):
         return np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)
@@ -240,9 +248,13 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     # In as many blocks as the forward pass ran in (each a run of whole chunks), so that BLAS's threads stay unused
     # here too (see rnn_core.threads.run_blocks).
     n = min(len(threads.row_blocks(traj.h.shape[-2], traj.h.shape[-1] ** 2)), len(sums.chunks))
-    edges = [len(sums.chunks) * k // n for k in range(n + 1)]
-    threads.run_blocks(lambda span: [sums.add(i) for i in range(span.start, span.stop)],
-                       [slice(edges[k], edges[k + 1]) for k in range(n)])
+    if n:
+        edges = [len(sums.chunks) * k // n for k in range(n + 1)]
+
+        def add(span: slice) -> None:
+            for i in range(span.start, span.stop):
+                sums.add(i)
+        threads.run_blocks(add, [slice(edges[k], edges[k + 1]) for k in range(n)])
     return sums.total()
 
 
@@ -251,24 +263,25 @@ class _ParamSums:
 
     Chunk ``i`` holds the steps ``chunks[i] = (t0, t1)``, ``1 <= t0 <= t < t1``, about ``PARAM_CHUNK`` values of
     deltas: its sums are matrix products (BLAS) on deltas made in cache, never a (T*B, N) array in memory. The chunks
-    are added up in their order at the end, whatever thread computed them and when: the same numbers on any machine.
-    ``add(i)`` reads only the steps of chunk ``i`` of ``v`` and ``s`` (``dL/dh_t = v[t] * 10**s[t]``, see
-    :class:`LogGrad`), which may still be being written elsewhere.
+    are added up in their order at the end, whatever thread computed them and when: the same numbers whatever the
+    number of threads. ``add(i)`` reads only the steps of chunk ``i`` of ``v`` and ``s`` (``dL/dh_t = v[t] *
+    10**s[t]``, see :class:`LogGrad`), which may still be being written elsewhere.
     """
 
     def __init__(self, v: Array, s: Array, traj: Trajectory, x: Array) -> None:
         if traj.h.ndim != 3 or traj.row_gain is not None:
             raise ValueError("parameter gradients take a single network (no stacked weights, no row gains)")
         self.v, self.s, self.traj, self.x = v, s, traj, x
-        T, B, N = traj.h.shape
-        self.chunks = self.bounds(T - 1, B, N)
+        self.chunks = self.bounds(traj.T, *traj.h.shape[1:])
         self.parts: list[tuple[float, Array, Array, Array] | None] = [None] * len(self.chunks)
         self._buf = threading.local()  # one deltas buffer per thread
 
     @staticmethod
     def bounds(T: int, B: int, N: int) -> list[tuple[int, int]]:
-        """The chunks ``(t0, t1)`` of steps 1..T: about ``PARAM_CHUNK`` deltas each, at most ``PARAM_MAX_CHUNKS``."""
-        per = max(1, PARAM_CHUNK // (B * N), -(-T // PARAM_MAX_CHUNKS))
+        """The chunks ``(t0, t1)`` of steps 1..T: about ``PARAM_CHUNK`` deltas each, and few enough that their
+        partial sums (N x N each, kept until all are added) take at most ``PARAM_SUMS_BYTES``."""
+        max_chunks = max(4, PARAM_SUMS_BYTES // (8 * N * N))
+        per = max(1, PARAM_CHUNK // (B * N), -(-T // max_chunks))
         return [(t0, min(t0 + per, T + 1)) for t0 in range(1, T + 1, per)]
 
     def add(self, i: int) -> None:
@@ -277,7 +290,8 @@ class _ParamSums:
         traj = self.traj
         N, D = traj.h.shape[-1], self.x.shape[-1]
         with np.errstate(under="ignore", invalid="ignore"):
-            ds = np.nan_to_num(self.s[t0:t1], nan=-np.inf)  # (L, B); NaN after an overflow: no gradient there
+            # (L, B); NaN after an overflow: no gradient there
+            ds = np.nan_to_num(self.s[t0:t1], nan=-np.inf, neginf=-np.inf)
             ref = float(ds.max())
             if not np.isfinite(ref):
                 return  # every delta of the chunk is exactly zero
@@ -317,14 +331,26 @@ class _ParamSums:
 
 
 def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") -> tuple[LogGrad, ParamGrads]:
-    """``dL/dh_t`` for every t and the parameter gradients of a single network, in one pass: equal to
-    ``grad = backward(params, traj, loss)`` and ``param_grads(grad, traj, x)`` (to rounding), faster.
+    """``dL/dh_t`` for every t and the parameter gradients of a single network, in one pass.
 
-    The backward pass is a chain of small matrix products, one step after the other; the parameter gradients are
-    large products over chunks of finished steps. With two cores the chain runs in this thread over the whole batch
-    and a second thread computes each chunk's parameter gradients as soon as the chain has passed it: both cores do
-    large products at once, instead of splitting first the chain's small products and then the large ones. Small
-    networks, and machines with one core, run the two passes one after the other.
+    Bit for bit what ``grad = backward(params, traj, loss)`` and ``param_grads(grad, traj, x)`` give (the same
+    products row by row, the same chunks added in the same order), faster: the backward pass is a chain of small
+    matrix products, one step after the other, and the parameter gradients are large products over chunks of
+    finished steps. With two cores the chain runs in this thread over the whole batch and a second thread sums each
+    chunk as soon as the chain has passed it, so both cores do large products at once. Small networks, and machines
+    with one core, run the two passes one after the other.
+
+    Parameters
+    ----------
+    params : Params of one network (no leading dimensions).
+    traj : its forward pass (no row gains).
+    x : ndarray, shape (T, B, D) — the inputs ``traj`` was run on.
+    loss : {'last', 'all'} — as in :func:`backward`.
+
+    Returns
+    -------
+    (LogGrad, ParamGrads) — ``v`` of shape (T+1, B, N), ``log10_norm`` (T+1, B); the gradients with respect to
+    ``W_hh`` (N, N), ``W_xh`` (N, D) and ``b`` (N,) on one log10 scale.
 
     Examples
     --------
@@ -335,21 +361,24 @@ def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") ->
     >>> grad.v.shape, pg.values()[0].shape
     ((41, 4, 32), (32, 32))
     """
-    B, N = traj.h.shape[-2:]
-    if (traj.h.ndim != 3 or traj.row_gain is not None or threads.WORKERS < 2 or kernels.is_small(B, N)
-            or B * N * N < threads.MIN_BLOCK_WORK):
+    if traj.h.ndim != 3 or traj.row_gain is not None:
+        raise ValueError("gradients() takes a single network (no stacked weights, no row gains); use backward()")
+    T, B, N = traj.T, *traj.h.shape[1:]
+    if threads.WORKERS < 2 or kernels.is_small(B, N) or B * N * N < threads.MIN_BLOCK_WORK or T < 1:
         grad = backward(params, traj, loss)
         return grad, param_grads(grad, traj, x)
-    T = traj.T
     v, s = np.empty((T + 1, B, N)), np.empty((T + 1, B))
     sums = _ParamSums(v, s, traj, x)
     by_start = {t0: i for i, (t0, _) in enumerate(sums.chunks)}
     done: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    per = sums.chunks[0][1] - sums.chunks[0][0]  # steps a chunk
 
     def work() -> None:
-        # Idle until the chain has passed the first chunk: page in v meanwhile (below the chain's start), so that
-        # the chain, the critical path, does not stop at each fresh page.
-        threads.populate(v[:max(0, T - 2 * (sums.chunks[-1][1] - sums.chunks[-1][0]))])
+        # Idle until the chain has passed the first chunk: page in v meanwhile, from just below the chain's start
+        # downwards (the order the chain will need them), so that the chain, the critical path, does not stop at each
+        # fresh page.
+        for top in range(T + 1 - 2 * per, 0, -per):
+            threads.populate(v[max(0, top - per):top])
         while (i := done.get()) is not None:
             sums.add(i)
 
@@ -388,7 +417,7 @@ def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
     Summed over the batch before the norm (the batch's update is the sum). Shape ``(T, ...)``; -inf where the term is
     exactly zero (for instance at ``t = 1``, since ``h_0 = 0``).
     """
-    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf)
+    ds = np.nan_to_num(grad.log10_norm[1:], nan=-np.inf, neginf=-np.inf)
     top = np.max(ds, axis=-1, keepdims=True)  # (T, ..., 1)
     top_safe = np.where(np.isfinite(top), top, 0.0)
     w = _scaled_deltas(grad, traj, top)

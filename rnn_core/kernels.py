@@ -1,10 +1,13 @@
 """Compiled inner loops (numba), each beside the NumPy code it replaces, which runs when numba is absent.
 
-Three costs in the core are not arithmetic NumPy can do faster:
+Four costs in the core are not arithmetic NumPy can do faster:
 
-* ``np.tanh`` on float64 is not vectorized on CPUs without AVX-512 (~15 ns a value here, 60% of the forward pass at
-  N = 256, B = 64). :func:`tanh_step` evaluates tanh with vector instructions (~5 ns) and fuses the input drive, the
-  activation and its derivative into one pass.
+* ``np.tanh`` on float64 is not vectorized on CPUs without AVX-512 (~15 ns a value there, 60% of the forward pass
+  at N = 256, B = 64). :func:`tanh_step` evaluates tanh with vector instructions (~5 ns; ~2.2 ns with AVX-512) and
+  fuses the input drive and the activation into one pass.
+* The backward pass's element-wise work (normalize, add the readout, the next product's input ``v * act'(h)``) and
+  the parameter gradients' deltas: one pass each instead of several NumPy calls (:func:`backward_steps`,
+  :func:`deltas`).
 * Small networks (B <= 8: the dashboard's N = 64, B = 1) spend their time in NumPy's per-call overhead, 3-5 calls a
   step: :func:`tanh_forward` and :func:`backward_small` run the whole time loops compiled.
 * The Jacobian-product norms need a power iteration per step of tiny (N x N, N ~ 64) matrix-vector products, where
@@ -40,7 +43,7 @@ if os.environ.get("RNN_CORE_NUMBA", "1") != "0":  # "0": not even imported (numb
 ENABLED = numba is not None
 
 
-def _jit(**options: Any) -> Callable[[Callable], Callable]:
+def _jit(fastmath: frozenset[str] = frozenset({"contract"}), **options: Any) -> Callable[[Callable], Callable]:
     """``numba.njit`` with the options every kernel here needs, or the plain function without numba.
 
     ``error_model='numpy'``: a float division must not check for zero (the check stops vectorization).
@@ -51,9 +54,9 @@ def _jit(**options: Any) -> Callable[[Callable], Callable]:
         if numba is None:
             return fn
         try:
-            return numba.njit(error_model="numpy", fastmath={"contract"}, cache=True, **options)(fn)
+            return numba.njit(error_model="numpy", fastmath=set(fastmath), cache=True, **options)(fn)
         except RuntimeError:  # no writable place for the cache (read-only install): compile in every process
-            return numba.njit(error_model="numpy", fastmath={"contract"}, **options)(fn)
+            return numba.njit(error_model="numpy", fastmath=set(fastmath), **options)(fn)
     return wrap
 
 
@@ -187,7 +190,8 @@ def _tanh_df_into(h: Array, out: Array) -> None:
 
 
 def tanh_df(h: Array, out: Array) -> Array:
-    """``out = 1 - h**2`` (tanh's derivative from its value), with the rounding of :func:`tanh_step` (one FMA)."""
+    """``out = 1 - h**2`` (tanh's derivative from its value); compiled, ``1 - h*h`` may round once (an FMA) where
+    NumPy rounds twice: the two differ by an ulp of 1 at most."""
     if _kernel_arrays(h, out):
         _tanh_df_into(h, out)
         return out
@@ -304,6 +308,8 @@ def tanh_forward(W_t: Array, drive: Array, h: Array) -> bool | None:
 
 # ------------------------------------------------------------------------------------------- backward pass
 
+SUMSQ_TINY = 1e-290  # below this, a sum of squares may have lost digits to subnormals (or underflowed to 0)
+
 # The activations' derivatives from their values (see rnn_core.activations: every activation here allows it), by
 # number, so that one compiled loop serves them all (the branch is the same for every element: hoisted out of it).
 DERIVATIVE_KIND = {"tanh": 0, "sigmoid": 1, "relu": 2, "leaky_relu": 3, "linear": 4}
@@ -344,10 +350,9 @@ def _add_readout(v: Array, s: float, u: Array) -> float:
     return ref + math.log10(n)
 
 
-def _jit_sum(fn: Callable) -> Callable:
-    # A sum of squares may reassociate (vectorized partial sums; it feeds a norm, where any order is as exact): as a
-    # dependent chain of additions it costs 4 cycles an element, more than everything else in a backward step.
-    return fn if numba is None else numba.njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)(fn)
+# A sum of squares may reassociate (vectorized partial sums; it feeds a norm, where any order is as exact): as a
+# dependent chain of additions it costs 4 cycles an element, more than everything else in a backward step.
+_jit_sum = _jit(fastmath=frozenset({"reassoc", "contract"}), nogil=True)
 
 
 @_jit_sum
@@ -361,25 +366,28 @@ def _sumsq_any_order(v: Array) -> float:
 @_jit(inline="always")
 def _normalize(v: Array, s: float) -> float:
     # v /= ||v|| (as v * (1/||v||)), returning the new log10 scale s + log10 ||v|| (-inf for a zero vector, which
-    # stays zero; NaN for NaN). A sum of squares that overflows (entries beyond ~1e154, only with enormous weights) is
-    # redone scaled by the largest entry.
+    # stays zero; NaN for NaN). A sum of squares that leaves float64 (entries beyond ~1e154 or all below ~1e-145,
+    # subnormals included: only with enormous or vanishing factors in one step) is redone on v divided by its largest
+    # entry first, as the NumPy path does: then 1 <= ||v|| <= sqrt(N), and its inverse is safe.
     n2 = _sumsq_any_order(v)
-    if not n2 > 0.0:
-        return -math.inf if n2 == 0.0 else math.nan
-    if n2 == math.inf:
+    if n2 != n2:
+        return math.nan
+    log_m = 0.0
+    if n2 == math.inf or n2 < SUMSQ_TINY:
         m = 0.0
         for i in range(v.size):
             m = max(m, abs(v[i]))
-        n2 = 0.0
+        if m == 0.0:
+            return -math.inf
         for i in range(v.size):
-            n2 += (v[i] / m) * (v[i] / m)
-        n = math.sqrt(n2) * m
-    else:
-        n = math.sqrt(n2)
+            v[i] /= m
+        n2 = _sumsq_any_order(v)
+        log_m = math.log10(m)
+    n = math.sqrt(n2)
     inv = 1.0 / n
     for i in range(v.size):
         v[i] *= inv
-    return s + math.log10(n)
+    return s + (math.log10(n) + log_m)
 
 
 @_jit(inline="always")

@@ -124,7 +124,7 @@ class Trajectory:
 
     h: Array
     valid_T: Array
-    activation: str
+    activation: str = field(kw_only=True)
     row_gain: Array | None = None
     # (W_hh^T, W_xh^T, b, x): what the pre-activations are recomputed from; small (x is (T, B, D), D << N)
     _inputs: tuple[Array, Array, Array, Array] | None = field(default=None, repr=False, compare=False)
@@ -149,8 +149,11 @@ class Trajectory:
         return self.derivative()
 
     def derivative(self, rows: slice | Array = slice(None)) -> Array:
-        """``act'(a_t)`` of the sequences ``rows`` (an index into the batch axis), shape (T+1, ..., len(rows), N),
-        from the states (every activation here allows it); 0 where invalid. ``dact`` is all rows."""
+        """``act'(a_t)`` of the sequences ``rows`` (an index into the batch axis), from the states; 0 where invalid.
+
+        Shape (T+1, ..., len(rows), N); ``dact`` is all rows. tanh's ``1 - h**2`` may round once (compiled, on a
+        contiguous block) or twice (NumPy, on a strided one): the two differ by an ulp of 1 at most.
+        """
         h = self.h[..., rows, :]
         d = get_activation(self.activation).df(h, np.empty(h.shape))
         if self.overflowed:
@@ -259,11 +262,11 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     row_gain_out = None if g is None else g[..., 0]
     inputs = (W_t, W_xh_t, params.b, x)
     if all(finite_sums):
-        return Trajectory(h, np.full((*lead, B), T), activation, row_gain_out, inputs)
+        return Trajectory(h, np.full((*lead, B), T), row_gain_out, inputs, activation=activation)
     finite = np.isfinite(h).all(axis=-1)  # (T+1, ..., B)
     finite = np.repeat(finite.reshape(T + 1, *lead, groups, B // groups).all(axis=-1), B // groups, axis=-1)
     valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
     if np.any(valid_T < T):
         bad = np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T  # (T+1, ..., B)
         h[bad] = np.nan
-    return Trajectory(h, valid_T, activation, row_gain_out, inputs)
+    return Trajectory(h, valid_T, row_gain_out, inputs, activation=activation)

@@ -1,9 +1,10 @@
 """The rows of a batch on all cores: the time loops run one thread per block of sequences.
 
 The sequences of a batch never interact, so the forward and backward loops can run each block of rows in its own
-thread from start to end, without synchronizing per step. NumPy releases the GIL inside BLAS and ufunc loops, so the
-threads really run in parallel, and the whole step is parallel (matrix product, activation, bookkeeping), not just
-the matrix product that a threaded BLAS would split.
+thread from start to end, without synchronizing per step (``rnn_core.bptt.gradients`` instead runs the backward
+chain over the whole batch beside a worker thread that sums the parameter gradients: :func:`start`). NumPy releases
+the GIL inside BLAS and ufunc loops, so the threads really run in parallel, and the whole step is parallel (matrix
+product, activation, bookkeeping), not just the matrix product that a threaded BLAS would split.
 
 While blocks run in parallel, BLAS is held to one thread (:class:`SerialBlas`): two threads that each call a
 multi-threaded OpenBLAS ask for 4 threads on 2 cores, and two such threads ran 2.4x slower together than one alone
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -129,7 +131,8 @@ def _find_madvise() -> Callable[[int, int, int], int] | None:
     return fn
 
 
-_madvise = _find_madvise() if os.name == "posix" else None
+# The advice's number means "populate" on Linux only; elsewhere it may mean something else entirely
+_madvise = _find_madvise() if sys.platform.startswith("linux") else None
 
 
 def populate(a: np.ndarray) -> bool:
@@ -142,9 +145,9 @@ def populate(a: np.ndarray) -> bool:
     """
     if _madvise is None or not a.flags.c_contiguous or a.nbytes < 2 * _PAGE:
         return False
-    start = -(-a.ctypes.data // _PAGE) * _PAGE  # whole pages inside the array
-    end = (a.ctypes.data + a.nbytes) // _PAGE * _PAGE
-    return end > start and _madvise(start, end - start, _MADV_POPULATE_WRITE) == 0
+    first = -(-a.ctypes.data // _PAGE) * _PAGE  # whole pages inside the array
+    last = (a.ctypes.data + a.nbytes) // _PAGE * _PAGE
+    return last > first and _madvise(first, last - first, _MADV_POPULATE_WRITE) == 0
 
 
 def start(fn: Callable[[], None]) -> Future:
@@ -158,12 +161,13 @@ def start(fn: Callable[[], None]) -> Future:
 def run_blocks(fn: Callable[[slice], None], blocks: list[slice]) -> None:
     """Call ``fn(block)`` for every block, in parallel threads (BLAS on one thread each) when there is more than one.
 
-    Every pass of one analysis (forward, backward, parameter gradients) runs in the same blocks, so BLAS's own
-    threads stay unused: after a multi-threaded product OpenBLAS's worker keeps spinning for ~0.1 s (a timeout fixed
-    at load time; setting the thread count does not stop it), and Python threads started meanwhile share the cores
-    with it. Forward + backward + parameter gradients called back to back, the last two in blocks against the same on
-    BLAS's threads (same process, interleaved): 0.84x at (N, T, B) = (256, 500, 64), 0.75x at (128, 1000, 16); after
-    a 0.2 s pause, when nothing spins, 0.98x and 1.02x.
+    Every pass of one analysis (forward, backward, parameter gradients; or the chain and its worker in
+    ``bptt.gradients``) runs in Python threads with BLAS on one thread, so BLAS's own threads stay unused: after a
+    multi-threaded product OpenBLAS's worker keeps spinning for ~0.1 s (a timeout fixed at load time; setting the
+    thread count does not stop it), and Python threads started meanwhile share the cores with it. Forward +
+    backward + parameter gradients called back to back, the last two in blocks against the same on BLAS's threads
+    (same process, interleaved): 0.84x at (N, T, B) = (256, 500, 64), 0.75x at (128, 1000, 16); after a 0.2 s
+    pause, when nothing spins, 0.98x and 1.02x.
     """
     if len(blocks) == 1 or _pool is None:
         for rows in blocks:

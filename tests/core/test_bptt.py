@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -12,12 +13,15 @@ from rnn_core import (
     Params,
     analyze,
     backward,
+    bptt,
     forward,
+    gradients,
     init_inputs,
     init_params,
     jacobian_products,
     param_grads,
     step_contributions,
+    threads,
 )
 from rnn_core.bptt import ParamGrads
 
@@ -356,17 +360,20 @@ def _assert_same_gradients(one, other):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("activation,loss,gain", [("tanh", "last", 1.0), ("sigmoid", "all", 4.0),
-                                                  ("relu", "last", 1.2), ("leaky_relu", "all", 1.5),
-                                                  ("linear", "last", 30.0)])  # linear 30: overflows mid-sequence
-def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss, gain):
-    from rnn_core import gradients, threads
-    # N = 64, B = 32: B * N^2 = 2^17, above the small networks: the pipelined path (chain + worker thread)
-    c = Config(hidden_size=64, batch_size=32, seq_len=250, activation=activation, loss=loss, gain=gain,
+@pytest.mark.parametrize("activation,loss,gain,B", [("tanh", "last", 1.0, 32), ("sigmoid", "all", 4.0, 32),
+                                                    ("relu", "last", 1.2, 32), ("leaky_relu", "all", 1.5, 32),
+                                                    ("linear", "last", 30.0, 32),  # overflows mid-sequence
+                                                    ("tanh", "all", 1.0, 64)])  # backward() in 2 row blocks
+def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss, gain, B):
+    # N = 64, B >= 32: B * N^2 >= 2^17, above the small networks: the pipelined path (chain + worker thread); small
+    # chunks, so that the worker has many to sum while the chain runs
+    monkeypatch.setattr(bptt, "PARAM_CHUNK", 64 * B * 8)
+    c = Config(hidden_size=64, batch_size=B, seq_len=250, activation=activation, loss=loss, gain=gain,
                input_kind="noise")
     p, x = init_params(c), init_inputs(c)
     traj = forward(p, x, activation)
     assert traj.overflowed == (gain == 30.0)
+    assert len(bptt._ParamSums.bounds(250, B, 64)) == 32
     started = []
     real_start = threads.start
     monkeypatch.setattr(threads, "start", lambda fn: started.append(fn) or real_start(fn))
@@ -378,7 +385,6 @@ def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss,
 
 
 def test_gradients_of_a_small_network_take_the_two_passes(monkeypatch):
-    from rnn_core import gradients, threads
     monkeypatch.setattr(threads, "start", lambda fn: pytest.fail("a small network needs no worker thread"))
     c = Config(hidden_size=16, batch_size=2, seq_len=60)
     p, x = init_params(c), init_inputs(c)
@@ -387,26 +393,78 @@ def test_gradients_of_a_small_network_take_the_two_passes(monkeypatch):
     _assert_same_gradients(gradients(p, traj, x, c.loss), (grad, param_grads(grad, traj, x)))
 
 
+def _gradients_in_a_thread(p, x, timeout=60.0):
+    """Run gradients() in a thread: (finished, exception). A hang shows as finished = False, not a stuck test run."""
+    outcome = {}
+
+    def run():
+        try:
+            gradients(p, forward(p, x, "tanh"), x)
+        except Exception as exc:
+            outcome["error"] = exc
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    return not t.is_alive(), outcome.get("error")
+
+
+@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: no worker thread")
 def test_gradients_reraise_the_workers_exception_and_do_not_hang(monkeypatch):
-    from rnn_core import bptt, gradients, threads
-    if threads.WORKERS < 2:
-        pytest.skip("one core: no worker thread")
+    real_add = bptt._ParamSums.add
+    main = []
 
-    def broken(self, i):
-        raise RuntimeError("chunk failed")
-    monkeypatch.setattr(bptt._ParamSums, "add", broken)
-    c = Config(hidden_size=64, batch_size=32, seq_len=40, input_kind="noise")
+    def add(self, i):  # fails in the worker only: the chain and its final share of chunks still work
+        if threading.current_thread() is not main[0]:
+            raise RuntimeError("chunk failed")
+        real_add(self, i)
+    monkeypatch.setattr(bptt._ParamSums, "add", add)
+    monkeypatch.setattr(bptt, "PARAM_CHUNK", 64 * 32 * 4)
+    c = Config(hidden_size=64, batch_size=32, seq_len=200, input_kind="noise")
     p, x = init_params(c), init_inputs(c)
-    with pytest.raises(RuntimeError, match="chunk failed"):
-        gradients(p, forward(p, x, c.activation), x)
+    real_start = threads.start
+    monkeypatch.setattr(threads, "start", lambda fn: main.append(threading.current_thread()) or real_start(fn))
+    finished, error = _gradients_in_a_thread(p, x)
+    assert finished and isinstance(error, RuntimeError) and "chunk failed" in str(error)
 
 
+@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: no worker thread")
+def test_gradients_stop_the_worker_when_the_chain_fails(monkeypatch):
+    real = bptt._backward_step
+    calls = []
+
+    def failing(*args, **kwargs):  # the NumPy step, failing midway through the chain
+        calls.append(1)
+        if len(calls) == 100:
+            raise RuntimeError("step failed")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(bptt, "_backward_step", failing)
+    monkeypatch.setattr(bptt.kernels, "backward_steps", lambda *a, **k: None)
+    c = Config(hidden_size=64, batch_size=32, seq_len=200, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    finished, error = _gradients_in_a_thread(p, x)
+    assert finished and isinstance(error, RuntimeError) and "step failed" in str(error)
+
+
+def test_zero_gradients_have_scale_minus_infinity():
+    # a zero readout: every dL/dh_t is exactly zero, and so is every parameter gradient, on scale -inf
+    c = Config(hidden_size=64, batch_size=32, seq_len=50, input_kind="noise")
+    p = init_params(c)
+    p = Params(p.W_hh, p.W_xh, p.b, np.zeros_like(p.u))
+    x = init_inputs(c)
+    traj = forward(p, x, c.activation)
+    for grad, pg in (gradients(p, traj, x), (backward(p, traj), param_grads(backward(p, traj), traj, x))):
+        assert np.isneginf(grad.log10_norm).all() and not grad.v.any()
+        assert pg.log10_scale == -np.inf
+        assert not any(a.any() for a in pg.values())
+
+
+@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: one block either way")
 def test_param_grads_do_not_depend_on_the_number_of_threads(monkeypatch):
-    from rnn_core import threads
     c = Config(hidden_size=64, batch_size=64, seq_len=120, input_kind="noise")
     p, x = init_params(c), init_inputs(c)
     traj = forward(p, x, c.activation)
     grad = backward(p, traj, c.loss)
+    assert len(threads.row_blocks(64, 64 * 64)) > 1
     many = param_grads(grad, traj, x)
     monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 2**60)  # one block
     one = param_grads(grad, traj, x)
@@ -414,9 +472,12 @@ def test_param_grads_do_not_depend_on_the_number_of_threads(monkeypatch):
         np.testing.assert_array_equal(a, b)  # chunks added in their order, whoever computed them
 
 
-def test_param_grads_of_chunks_far_apart_in_scale():
-    # linear, orthogonal, gain 0.3 over T = 900: dL/dh_t spans ~470 decades, so the chunks' own scales differ by far
-    # more than float64's range; the sum on the largest scale is the explicit sum of the terms representable there
+def test_param_grads_of_chunks_far_apart_in_scale(monkeypatch):
+    # linear, orthogonal, gain 0.3 over T = 900: dL/dh_t spans ~470 decades, so the chunks' own scales (60 steps a
+    # chunk) differ by far more than float64's range; the sum on the largest scale is the explicit sum of the terms
+    # representable there
+    monkeypatch.setattr(bptt, "PARAM_CHUNK", 8 * 60)
+    assert len(bptt._ParamSums.bounds(900, 1, 8)) == 15
     c = Config(activation="linear", init="orthogonal", gain=0.3, seq_len=900, hidden_size=8, batch_size=1,
                input_kind="noise")
     p, x = init_params(c), init_inputs(c)

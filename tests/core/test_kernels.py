@@ -9,6 +9,7 @@ from rnn_core import (
     Config,
     analyze,
     backward,
+    bptt,
     forward,
     get_activation,
     init_inputs,
@@ -16,6 +17,8 @@ from rnn_core import (
     jacobian_products,
     kernels,
 )
+from rnn_core.activations import LEAKY_SLOPE
+from rnn_core.sweep import sweep
 
 needs_numba = pytest.mark.skipif(not kernels.ENABLED, reason="numba not installed (or RNN_CORE_NUMBA=0)")
 
@@ -161,7 +164,6 @@ def test_small_loop_applies_only_where_it_should():
 @needs_numba
 def test_sweep_rows_agree_with_and_without_kernels(monkeypatch):
     # stacked networks with row gains: the fused step on (seeds, gains x batch) blocks, threads included
-    from rnn_core.sweep import sweep
     base = Config(hidden_size=32, seq_len=80, batch_size=4)
     gains = [0.3, 0.7, 0.9]  # not chaotic: rounding differences stay at rounding
     on = sweep(base, gains, seeds=(0, 1))
@@ -193,8 +195,6 @@ def test_tanh_activation_takes_scalars_and_lists():
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
 @pytest.mark.parametrize("safe", [False, True])
 def test_backward_step_kernel_matches_numpy(activation, safe):
-    from rnn_core import bptt
-    from rnn_core.activations import LEAKY_SLOPE
     rng = np.random.default_rng(3)
     T, K, R, N = 4, 2, 5, 7  # a stack of 2 networks, 5 rows each
     v = rng.normal(0, 10.0, (T + 1, K, R, N))
@@ -216,7 +216,8 @@ def test_backward_step_kernel_matches_numpy(activation, safe):
         step(t, t == 3)
         s_next = np.full((K, R), -np.inf) if t == 3 else ns[t + 1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            bptt._backward_step(nv[t], s_next, ns[t], h[t], nw, u, inject[t], activation, LEAKY_SLOPE, True, safe)
+            bptt._backward_step(nv[t], s_next, ns[t], h[t], nw, u, inject[t], get_activation(activation).df, True,
+                                safe)
         np.testing.assert_allclose(kv[t], nv[t], rtol=1e-14, atol=1e-15)
         np.testing.assert_array_equal(np.isneginf(ks[t]), np.isneginf(ns[t]))
         np.testing.assert_allclose(ks[t], ns[t], rtol=1e-14)
@@ -228,7 +229,6 @@ def test_backward_step_kernel_matches_numpy(activation, safe):
 @needs_numba
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "leaky_relu", "linear"])
 def test_deltas_kernel_matches_numpy(activation):
-    from rnn_core.activations import LEAKY_SLOPE
     rng = np.random.default_rng(4)
     v, h = rng.normal(0, 1, (50, 9)), get_activation(activation)(rng.normal(0, 2, (50, 9)))
     scale = rng.random(50)
@@ -239,3 +239,30 @@ def test_deltas_kernel_matches_numpy(activation):
     h[7, 2] = np.nan
     assert kernels.deltas(v, h, scale, activation, LEAKY_SLOPE, out, True)
     assert out[7, 2] == 0.0 and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-313, 1e170, 1e307])
+def test_normalization_survives_sums_of_squares_beyond_float64(scale):
+    # a step whose product is entirely below ~1e-154 (or above ~1e154): its sum of squares under- or overflows, yet
+    # the gradient is not zero (or infinite); both paths rescale by the largest entry first. 1e-313: subnormal
+    # entries, whose norm has no float64 inverse; 1e307: a norm beyond float64
+    rng = np.random.default_rng(5)
+    v0 = rng.normal(0, 1, (1, 3, 16))
+    given = v0 * scale  # (subnormals keep fewer digits: the expected norm is the given vector's)
+    m = np.abs(given).max(axis=-1)
+    expected = np.log10(np.linalg.norm(given / m[..., None], axis=-1)) + np.log10(m)
+    h = np.zeros((2, 1, 3, 16))
+    for compiled in (False, True):
+        if compiled and not kernels.ENABLED:
+            continue
+        v = np.stack([given, given])  # (T+1 = 2, 1, 3, 16); step 0's product relative to s[1] = 0
+        s = np.zeros((2, 1, 3))
+        w = np.empty((1, 3, 16))
+        if compiled:
+            kernels.backward_steps(v, s, h, w, np.zeros((1, 1, 16)), np.zeros((2, 1, 3), bool), "tanh",
+                                   LEAKY_SLOPE, False)(0, False)
+        else:
+            bptt._backward_step(v[0], s[1], s[0], h[0], w, np.zeros((1, 1, 16)), None,
+                                get_activation("tanh").df, False, False)
+        np.testing.assert_allclose(s[0], expected, rtol=1e-13)
+        np.testing.assert_allclose(np.linalg.norm(v[0], axis=-1), 1.0, rtol=1e-14)

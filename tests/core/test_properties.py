@@ -54,6 +54,9 @@ EXTREMES = [
     Config(activation="linear", gain=3.0, seq_len=2000, hidden_size=8, loss="all", batch_size=2),
     Config(activation="linear", init="identity", gain=100.0, seq_len=400, hidden_size=2, input_scale=100.0),
     Config(activation="sigmoid", gain=100.0, seq_len=40, hidden_size=3, bias_scale=10.0),
+    # a subnormal gain: products whose norm has no float64 inverse (found by hypothesis: NaN gradients once)
+    Config(seq_len=2, hidden_size=1, batch_size=1, gain=2.2250738585e-313, input_kind="zeros", input_scale=0.0,
+           bias_scale=0.0),
 ]
 
 
