@@ -143,7 +143,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
         # In the forward pass's row blocks (see rnn_core.threads.run_blocks) when they hold 32 rows or more; with
         # fewer, a step's two short calls per block spend more time handing the GIL over than they save.
         blocks = threads.row_blocks(B, int(np.prod(lead, dtype=int)) * N * N)
-        threads.run_blocks(run, blocks if min(b.stop - b.start for b in blocks) >= 32 else [slice(0, B)])
+        threads.run_rows_paging_in(run, blocks if min(b.stop - b.start for b in blocks) >= 32 else [slice(0, B)], v)
     s = np.where(steps <= valid, s, np.nan)
     return LogGrad(v, s)
 

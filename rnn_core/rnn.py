@@ -12,12 +12,11 @@ from functools import cached_property
 
 import numpy as np
 
-from . import kernels
+from . import kernels, threads
 from .activations import get_activation
 from .config import Config
 from .initializers import init_matrix
 from .inputs import make_inputs
-from .threads import run_rows
 
 Array = np.ndarray
 DRIVE_CHUNK = 2**17  # values of the input drive made at once by the NumPy path (1 MiB: stays in cache)
@@ -258,7 +257,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
     if small is not None:  # a small single network: the whole loop compiled (see rnn_core.kernels.SMALL_WORK)
         finite_sums.append(small)
     else:
-        run_rows(run, B, int(np.prod(lead, dtype=int)) * N * N)
+        threads.run_rows_paging_in(run, threads.row_blocks(B, int(np.prod(lead, dtype=int)) * N * N), h)
     row_gain_out = None if g is None else g[..., 0]
     inputs = (W_t, W_xh_t, params.b, x)
     if all(finite_sums):

@@ -143,3 +143,21 @@ def test_populate_pages_in_without_changing_contents():
     np.testing.assert_array_equal(a, before)  # nothing written, whether or not the kernel could populate
     assert threads.populate(a[::2]) is False  # not contiguous: left alone
     assert threads.populate(np.empty(10)) is False  # smaller than two pages
+
+
+@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: one block, nothing to page in beside it")
+def test_paging_in_the_outputs_changes_no_number(monkeypatch):
+    # the forward pass and the backward pass in row blocks, each block's thread first paging in its share of the
+    # fresh output (forced here at any size): the same numbers as without
+    config = Config(hidden_size=64, batch_size=64, seq_len=60, input_kind="noise", loss="all")
+    assert len(threads.row_blocks(64, 64 * 64)) == 2
+    monkeypatch.setattr(threads, "POPULATE_BYTES", 2**62)
+    plain = _run(config)
+    called = []
+    real = threads.populate
+    monkeypatch.setattr(threads, "populate", lambda a: called.append(a.shape) or real(a))
+    monkeypatch.setattr(threads, "POPULATE_BYTES", 0)
+    paged = _run(config)
+    assert len(called) >= 2  # forward and backward, one share per block
+    for a, b in [(plain[0].h, paged[0].h), (plain[1].v, paged[1].v), (plain[1].log10_norm, paged[1].log10_norm)]:
+        np.testing.assert_array_equal(a, b)
