@@ -429,16 +429,15 @@ def test_gradients_reraise_the_workers_exception_and_do_not_hang(monkeypatch):
 
 @pytest.mark.skipif(threads.WORKERS < 2, reason="one core: no worker thread")
 def test_gradients_stop_the_worker_when_the_chain_fails(monkeypatch):
-    real = bptt._backward_step
-    calls = []
+    def failing_steps(*args, **kwargs):  # a per-step pass that fails midway through the chain (numbers irrelevant)
+        calls = []
 
-    def failing(*args, **kwargs):  # the NumPy step, failing midway through the chain
-        calls.append(1)
-        if len(calls) == 100:
-            raise RuntimeError("step failed")
-        return real(*args, **kwargs)
-    monkeypatch.setattr(bptt, "_backward_step", failing)
-    monkeypatch.setattr(bptt.kernels, "backward_steps", lambda *a, **k: None)
+        def step(t, first):
+            calls.append(t)
+            if len(calls) == 100:
+                raise RuntimeError("step failed")
+        return step
+    monkeypatch.setattr(bptt.kernels, "backward_steps", failing_steps)
     c = Config(hidden_size=64, batch_size=32, seq_len=200, input_kind="noise")
     p, x = init_params(c), init_inputs(c)
     finished, error = _gradients_in_a_thread(p, x)
