@@ -441,14 +441,10 @@ def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") ->
     sums = _ParamSums(v, s, traj, x)
     by_start = {t0: i for i, (t0, _) in enumerate(sums.chunks)}
     done: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-    per = sums.chunks[0][1] - sums.chunks[0][0]  # steps a chunk
 
     def work() -> None:
-        # Idle until the chain has passed the first chunk: page in v meanwhile, from just below the chain's start
-        # downwards (the order the chain will need them), so that the chain, the critical path, does not stop at each
-        # fresh page.
-        for top in range(T + 1 - 2 * per, 0, -per):
-            threads.populate(v[max(0, top - per):top])
+        # (Paging in v here, ahead of the chain, made this thread fall behind by ~25 chunks in most calls: paging in
+        # beside the chain's own page faults took ~90 ms instead of ~7.)
         while (i := done.get()) is not None:
             sums.add(i)
 
