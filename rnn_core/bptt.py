@@ -168,10 +168,7 @@ def _backward_blocks(vs: list[Array], ss: list[Array], hs: list[Array], vr: Arra
 
     def step(tau: int, cur: Array) -> Array:
         """vs[tau] = J_{tau+1}^T cur, in row form (act'(a_{tau+1}) * cur) @ W_hh, not normalized."""
-        df(hs[tau + 1], w)
-        np.multiply(w, cur, out=w)
-        if overflowed:  # act' = 0 at the NaN states after an overflow (their v is zero)
-            np.copyto(w, 0.0, where=np.isnan(hs[tau + 1]))
+        _times_dact(cur, hs[tau + 1], df, w, overflowed)
         out = vs[tau]
         mm(w, W, out=out)
         if gr is not None:
@@ -250,10 +247,18 @@ def _backward_step(v: Array, s_next: Array, s: Array, h: Array, w: Array, u: Arr
     if inject is not None:
         v[...], s[...] = _add_readout(v, s, u, inject)
     if make_w:
-        df(h, w)
-        w *= v
-        if overflowed:  # act' = 0 at the NaN states after an overflow (their v is zero; act'(NaN) may be NaN)
-            np.copyto(w, 0.0, where=np.isnan(h))
+        _times_dact(v, h, df, w, overflowed)
+
+
+def _times_dact(v: Array, h: Array, df: Callable[[Array, Array], Array], out: Array, overflowed: bool) -> Array:
+    """``out = v * act'(h)`` (``df``: the derivative from the value), 0 where ``h`` is NaN if ``overflowed``: the
+    states after an overflow, whose ``v`` is zero but whose ``act'`` may be NaN. The NumPy code of
+    ``kernels._times_dact``."""
+    df(h, out)
+    np.multiply(out, v, out=out)
+    if overflowed:
+        np.copyto(out, 0.0, where=np.isnan(h))
+    return out
 
 
 def _add_readout(v: Array, s: Array, u: Array, mask: Array) -> tuple[Array, Array]:
@@ -373,11 +378,8 @@ class _ParamSums:
             buf = self._buf.w = np.empty((v.shape[0], N))
         w = buf[:v.shape[0]]
         if not kernels.deltas(v, h_next, scale, traj.activation, LEAKY_SLOPE, w, traj.overflowed):
-            get_activation(traj.activation).df(h_next, w)
-            w *= v
+            _times_dact(v, h_next, get_activation(traj.activation).df, w, traj.overflowed)
             w *= scale[:, None]
-            if traj.overflowed:  # act' = 0 at the NaN states after an overflow (their scale is 0)
-                np.copyto(w, 0.0, where=np.isnan(h_next))
         # NaN states after an overflow (their deltas are 0) must not poison the sums
         h_prev = np.nan_to_num(h_prev) if traj.overflowed else h_prev
         self.parts[i] = (ref, w.T @ h_prev, w.T @ xs, w.sum(axis=0))
