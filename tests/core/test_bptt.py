@@ -494,3 +494,21 @@ def test_param_grads_of_chunks_far_apart_in_scale(monkeypatch):
             delta = grad.v[t, 0] * 10.0**rel  # act' = 1
             dW += np.outer(delta, traj.h[t - 1, 0])
     np.testing.assert_allclose(pg.W_hh, dW, rtol=1e-9, atol=1e-12 * np.abs(dW).max())
+
+
+def test_param_sums_refuse_a_total_with_chunks_missing(monkeypatch):
+    # the total folds chunks in order: one never added would silently drop its steps' terms
+    monkeypatch.setattr(bptt, "PARAM_CHUNK", 8 * 2 * 10)  # 10 steps a chunk
+    c = Config(hidden_size=8, batch_size=2, seq_len=40)
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, c.activation)
+    grad = backward(p, traj, c.loss)
+    sums = bptt._ParamSums(grad.v, grad.log10_norm, traj, x)
+    assert len(sums.chunks) == 4
+    for i in range(1, len(sums.chunks)):  # all but the first: nothing can be folded yet
+        sums.add(i)
+    with pytest.raises(RuntimeError, match="never added"):
+        sums.total()
+    sums.add(0)
+    for a, b in zip(sums.total().values(), param_grads(grad, traj, x).values(), strict=True):
+        np.testing.assert_array_equal(a, b)
