@@ -372,6 +372,15 @@ def core_fn(params, x) -> Callable[[], tuple]:
     return run
 
 
+def _mkl_version() -> str:
+    """MKL's version as rnn_core.blas loaded it, e.g. 'MKL 2026.2.0 (packed, sequential)'."""
+    try:
+        from importlib.metadata import version
+        return f"MKL {version('mkl')} (packed, sequential)"
+    except Exception:
+        return "MKL (packed, sequential)"
+
+
 def products_fn(params, x) -> Callable[[], None]:
     """rnn_core's matrix products alone, in its threads, on preallocated arrays: what the computation would cost with
     no other work (element-wise passes, page faults, Python, the GIL). Informational: the bound the speedup over a
@@ -380,9 +389,10 @@ def products_fn(params, x) -> Callable[[], None]:
     Forward: ``h[t-1] @ W_hh^T`` per step in the forward pass's row blocks; backward: ``w @ W_hh`` per step over the
     whole batch in this thread while a worker thread does the parameter gradients' chunk products (as
     ``gradients()``, but without waiting for the chain: an optimistic bound); the inputs are a real trajectory's
-    states (no subnormals), the outputs go to scratch arrays.
+    states (no subnormals), the outputs go to scratch arrays. Through MKL's packed products where rnn_core uses them
+    (:mod:`rnn_core.blas`), NumPy's otherwise.
     """
-    from rnn_core import bptt, threads
+    from rnn_core import blas, bptt, threads
     T, B, _ = x.shape
     N = params.hidden_size
     traj = forward(params, x, "tanh")
@@ -394,23 +404,32 @@ def products_fn(params, x) -> Callable[[], None]:
 
     def fwd(rows: slice) -> None:
         hs, os_ = list(h[:, rows]), list(out[:, rows])
+        product = blas.right_products(h[:, rows], W_t, out[:, rows], batch_rows=B)  # MKL where rnn_core uses it
         for t in range(1, T + 1):
-            np.dot(hs[t - 1], W_t, out=os_[t])
+            if product is None:
+                np.dot(hs[t - 1], W_t, out=os_[t])
+            else:
+                product(t - 1, t)
 
     def chunk_products() -> None:
         dW = np.empty((N, N))
         for t0, t1 in chunks:
             w = h[t0:t1].reshape(-1, N)
-            np.dot(w.T, h[t0 - 1:t1 - 1].reshape(-1, N), out=dW)
+            if not blas.gram(w, h[t0 - 1:t1 - 1].reshape(-1, N), dW):
+                np.dot(w.T, h[t0 - 1:t1 - 1].reshape(-1, N), out=dW)
             w.T @ x[t0 - 1:t1 - 1].reshape(-1, x.shape[-1])
 
     def run() -> None:
         threads.run_rows(fwd, B, N * N)
         hs, os_ = list(h), list(out)
+        chain = blas.right_products(h, W, out, batch_rows=B)
         with threads.serial_blas:
             worker = threads.start(chunk_products) if pipelined else None
             for t in range(T - 1, -1, -1):
-                np.dot(hs[t + 1], W, out=os_[t])
+                if chain is None:
+                    np.dot(hs[t + 1], W, out=os_[t])
+                else:
+                    chain(t + 1, t)
             if worker is None:
                 chunk_products()
             else:
@@ -619,6 +638,8 @@ def env_lines(torch, torch_note: str) -> list[str]:
         f"other BLAS/OpenMP variables: {blas_env or 'none'}",
         f"kernels : {'numba ' + rnn_core.kernels.numba.__version__ if rnn_core.kernels.ENABLED else 'off'} "
         "(rnn_core.kernels; RNN_CORE_NUMBA=0 turns them off)",
+        f"products: {_mkl_version() if rnn_core.blas.ENABLED else 'NumPy (' + blas + ')'} for the time loops' and the "
+        "parameter gradients' large products (rnn_core.blas; RNN_CORE_MKL=0 turns MKL off)",
     ]
     if torch is not None:
         lines.append(f"torch   : {torch.__version__}, CPU, float64, torch.set_num_threads({torch.get_num_threads()})")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels, threads
+from . import blas, kernels, threads
 from .activations import LEAKY_SLOPE, get_activation
 from .rnn import Params, Trajectory
 
@@ -112,11 +112,17 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
         w = np.empty(vr.shape[1:])  # the next product's input; large temporaries cost more than the arithmetic here
         compiled = kernels.backward_steps(vr, sr, hr, w, u, inj, traj.activation, slope, overflowed)
         vs, ss, hs = list(vr), list(sr), list(hr)  # per-step views made once (call overhead dominates at small sizes)
-        mm = np.dot if vr.ndim == 3 else np.matmul
+        # vs[t] = w @ W_hh: product(0, t), through MKL with W_hh packed once where it is installed
+        product = blas.right_products(w, W, vr, batch_rows=B) if vr.ndim == 3 else None
+        if product is None:
+            mm = np.dot if vr.ndim == 3 else np.matmul
+
+            def product(_: int, j: int) -> None:
+                mm(w, W, out=vs[j])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             vs[top][...] = 0.0  # the raw product "above" the loss step: zero, relative to 10**-inf
             if compiled is None:
-                _backward_blocks(vs, ss, hs, vr, sr, top, inj, any_inject, w, W, gr, u, df, overflowed, ready)
+                _backward_blocks(vs, ss, hs, vr, sr, top, inj, any_inject, w, product, gr, u, df, overflowed, ready)
                 return
             t = top
             while True:
@@ -126,7 +132,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
                 if t == 0:
                     break
                 t -= 1
-                mm(w, W, out=vs[t])  # J_{t+1}^T v_{t+1} (not yet normalized)
+                product(0, t)  # J_{t+1}^T v_{t+1} (not yet normalized)
                 if gr is not None:
                     vs[t] *= gr
 
@@ -151,7 +157,8 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
 
 
 def _backward_blocks(vs: list[Array], ss: list[Array], hs: list[Array], vr: Array, sr: Array, top: int,
-                     inj: Array, any_inject: Array, w: Array, W: Array, gr: Array | None, u: Array,
+                     inj: Array, any_inject: Array, w: Array, product: Callable[[int, int], None],
+                     gr: Array | None, u: Array,
                      df: Callable[[Array, Array], Array], overflowed: bool,
                      ready: Callable[[int], None] | None) -> None:
     """The backward loop of the NumPy path, from step ``top`` down: normalized once per block of steps.
@@ -162,15 +169,13 @@ def _backward_blocks(vs: list[Array], ss: list[Array], hs: list[Array], vr: Arra
     step is at most ``gamma * sigma_max``, so a block stays inside float64 for any ``sigma_max`` below ~1e18; a block
     whose norms leave ``[1/SAFE, SAFE]`` (or vanish to zero) is redone step by step (:func:`_backward_step`). A block
     ends early at a step where the loss adds its readout. ``vs``, ``ss``, ``hs``: per-step views of ``vr``, ``sr``
-    and the states.
+    and the states; ``product(0, tau)`` writes ``w @ W_hh`` into ``vs[tau]``.
     """
-    mm = np.dot if vr.ndim == 3 else np.matmul
-
     def step(tau: int, cur: Array) -> Array:
         """vs[tau] = J_{tau+1}^T cur, in row form (act'(a_{tau+1}) * cur) @ W_hh, not normalized."""
         _times_dact(cur, hs[tau + 1], df, w, overflowed)
         out = vs[tau]
-        mm(w, W, out=out)
+        product(0, tau)
         if gr is not None:
             out *= gr
         return out
@@ -418,7 +423,10 @@ class _ParamSums:
             w *= scale[:, None]
         # NaN states after an overflow (their deltas are 0) must not poison the sums
         h_prev = np.nan_to_num(h_prev) if traj.overflowed else h_prev
-        return ref, w.T @ h_prev, w.T @ xs, w.sum(axis=0)
+        dW = np.empty((N, N))
+        if not blas.gram(w, h_prev, dW):
+            np.dot(w.T, h_prev, out=dW)
+        return ref, dW, w.T @ xs, w.sum(axis=0)
 
     def total(self) -> ParamGrads:
         """The sums of all chunks (each must have been added), on one scale: the largest delta's."""

@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import kernels, threads
+from . import blas, kernels, threads
 from .activations import get_activation
 from .config import Config
 from .initializers import init_matrix
@@ -224,7 +224,13 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
         # overhead and almost no arithmetic.
         hs, f = list(hr), act.f
         fused = None if act.steps is None else act.steps(at, xr, W_xh_t, params.b, hr[1:])
-        mm = np.dot if hr.ndim == 3 else np.matmul
+        # a_t = h_{t-1} @ W_hh^T into `at`: product(t - 1, 0), through MKL with W_hh^T packed once where it is installed
+        product = blas.right_products(hr, W_t, at, batch_rows=B) if hr.ndim == 3 else None
+        if product is None:
+            mm = np.dot if hr.ndim == 3 else np.matmul
+
+            def product(i: int, _: int) -> None:
+                mm(hs[i], W_t, out=at)
         with np.errstate(over="ignore", invalid="ignore"):
             if fused is None:
                 # the input drive W_xh x_t + b, for a chunk of steps at once (out of the sequential loop, few calls)
@@ -233,7 +239,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
                 for t0 in range(0, T, chunk):
                     drvs = list(_drive(xr[t0:t0 + chunk], W_xh_t, params.b))
                     for t in range(t0 + 1, t0 + len(drvs) + 1):
-                        mm(hs[t - 1], W_t, out=at)
+                        product(t - 1, 0)
                         if gr is not None:
                             at *= gr
                         at += drvs[t - 1 - t0]
@@ -244,7 +250,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
             else:  # drive and activation in one compiled pass a step, which also watches for NaN
                 step, finite = fused
                 for t in range(1, T + 1):
-                    mm(hs[t - 1], W_t, out=at)
+                    product(t - 1, 0)
                     if gr is not None:
                         at *= gr
                     step(t - 1, t - 1)  # x_t is x[t - 1]; h[1:] starts at step 1

@@ -1,0 +1,144 @@
+"""The time loops' matrix products through Intel MKL where its wheel is installed (optional), NumPy's BLAS otherwise.
+
+The forward and backward passes multiply by the same matrix at every step: ``h_{t-1} @ W_hh^T`` for T steps, then
+``w @ W_hh`` for T steps, with B rows (or a block of them) each time. NumPy's BLAS (OpenBLAS in its wheels) repacks
+``W_hh`` into its internal layout at every call; MKL packs it once (``cblas_dgemm_pack``) and reuses the packed copy
+(``cblas_dgemm_compute``), and its kernels for few rows are faster. Single-threaded, measured on an AVX-512 Xeon:
+(64 x 256) @ (256 x 256) 138 us with OpenBLAS, 96 us packed with MKL; (32 x 256) rows 80 us and 59 us; the
+parameter gradients' (256 x 1024) @ (1024 x 256) 2.09 ms and 1.86 ms. PyTorch's CPU build uses MKL too, so with it
+both sides of ``benchmarks/bench_core.py`` run the same products.
+
+Optional, like numba (``requirements-dev.txt`` installs it on x86-64 Linux; the dashboard's ``requirements.txt``
+does not): ``pip install mkl`` puts ``libmkl_rt`` in ``sys.prefix/lib``; :data:`ENABLED` says whether it was found
+and taken. It is taken only when NumPy's own BLAS is the OpenBLAS of NumPy's wheels (``threads.serial_blas`` found
+it): a NumPy built on MKL already multiplies with MKL, and choosing MKL's threading layer here would change NumPy's
+own products. MKL runs sequentially (its sequential layer: no OpenMP runtime is loaded), one product per thread, as
+the row blocks of :mod:`rnn_core.threads` expect. ``RNN_CORE_MKL=0`` turns it off.
+
+Results: MKL's products agree with OpenBLAS's to rounding (the tests assert that), and to the bit on most shapes
+tried (the time loops' at N = 128, 256, 512), not on all (33 x 129 x 257, and the gram product at N = 256: 1e-15
+relative). Within one process every pass takes the same library for the same product, so ``gradients()`` still
+equals ``backward()`` + ``param_grads()`` bit for bit.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from . import threads
+
+Array = np.ndarray
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS enums
+_B_MATRIX, _PACKED = 162, 151  # which operand is packed; "this operand is packed"
+_SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
+# A call through ctypes costs ~2 us (np.dot ~0.6): below this many multiply-adds a product is faster in NumPy.
+# Measured (rows x N x N, MKL packed / OpenBLAS): 8 x 128 x 128 1.06, 16 x 128 x 128 0.89, 64 x 64 x 64 1.18,
+# 2 x 256 x 256 0.78, 64 x 256 x 256 0.67.
+MIN_WORK = 2**18
+
+
+def _load() -> ctypes.CDLL | None:
+    """libmkl_rt with the sequential threading layer, or None (not installed, turned off, NumPy not on OpenBLAS)."""
+    if os.environ.get("RNN_CORE_MKL", "1") == "0" or threads.serial_blas.setter is None:
+        return None
+    prefixes = dict.fromkeys((sys.prefix, sys.base_prefix))  # a venv's own first
+    for path in (p for d in prefixes for p in sorted(glob.glob(os.path.join(d, "lib", "libmkl_rt.so*")))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        try:
+            lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+            lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
+            if lib.MKL_Set_Threading_Layer(_SEQUENTIAL) != _SEQUENTIAL:  # already chosen by someone else
+                return None
+            i, p, d = ctypes.c_int, ctypes.c_void_p, ctypes.c_double
+            lib.cblas_dgemm.argtypes = [i, i, i, i, i, i, d, p, i, p, i, d, p, i]
+            lib.cblas_dgemm.restype = None
+            lib.cblas_dgemm_pack_get_size.argtypes = [i, i, i, i]
+            lib.cblas_dgemm_pack_get_size.restype = ctypes.c_size_t
+            lib.cblas_dgemm_pack.argtypes = [i, i, i, i, i, i, d, p, i, p]
+            lib.cblas_dgemm_pack.restype = None
+            lib.cblas_dgemm_compute.argtypes = [i, i, i, i, i, i, p, i, p, i, d, p, i]
+            lib.cblas_dgemm_compute.restype = None
+        except AttributeError:  # an MKL too old for the packed products (before 2017)
+            continue
+        return lib
+    return None
+
+
+_mkl = _load()
+ENABLED = _mkl is not None
+
+
+def _ld(a: Array, rows: int, cols: int) -> int:
+    """The leading dimension (elements from one row to the next) of a float64 (rows, cols) matrix BLAS can read in
+    place (unit column stride, rows at least ``cols`` apart), or 0 where it cannot."""
+    if a.dtype != np.float64 or a.ndim != 2 or a.shape != (rows, cols) or (cols > 1 and a.strides[1] != 8):
+        return 0
+    if rows == 1:
+        return cols  # NumPy may give a single row any stride
+    return a.strides[0] // 8 if a.strides[0] % 8 == 0 and a.strides[0] >= 8 * cols else 0
+
+
+StepProduct = Callable[[int, int], None]
+
+
+def right_products(a: Array, M: Array, out: Array, *, batch_rows: int) -> StepProduct | None:
+    """``product(i, j)``: ``out[j] = a[i] @ M``, with ``M`` packed once for all calls; None without MKL or below
+    :data:`MIN_WORK` (the caller then multiplies with NumPy).
+
+    ``a`` and ``out`` are stacks of (R, K) and (R, N) matrices along their first axis (per-step views of a time loop)
+    or single matrices (then the index is ignored); ``M`` is (K, N). Their rows must be evenly spaced with unit
+    column stride (a block of rows of a (T+1, B, N) array is). ``batch_rows``: the rows of the whole batch, of which
+    ``a`` may be one block; MKL or NumPy is chosen by the whole batch's work, so that every block of a pass, and the
+    same pass split differently (``backward`` in row blocks, ``gradients`` in one), take the same library and give
+    the same numbers. The arrays must outlive the returned function (it keeps references to them).
+    """
+    if _mkl is None or M.ndim != 2 or M.dtype != np.float64:
+        return None
+    K, N = M.shape
+    a3, o3 = (x if x.ndim == 3 else x[None] for x in (a, out))
+    if a3.ndim != 3 or o3.ndim != 3:
+        return None
+    R = a3.shape[1]
+    lda, ldo = _ld(a3[0], R, K), _ld(o3[0], R, N)
+    if max(R, batch_rows) * K * N < MIN_WORK or not lda or not ldo:
+        return None
+    Mc = np.ascontiguousarray(M)
+    packed = np.empty(-(-int(_mkl.cblas_dgemm_pack_get_size(_B_MATRIX, R, N, K)) // 8))
+    _mkl.cblas_dgemm_pack(_ROW_MAJOR, _B_MATRIX, _NO_TRANS, R, N, K, 1.0, Mc.ctypes.data, N, packed.ctypes.data)
+    # addresses computed, not taken from views (``x.ctypes.data`` costs ~1.5 us, a whole small product's time)
+    a0, a_step = a3.ctypes.data, a3.strides[0]
+    o0, o_step = o3.ctypes.data, o3.strides[0]
+    compute, p0 = _mkl.cblas_dgemm_compute, packed.ctypes.data
+    keep = (a3, o3, packed)  # alive as long as the closure
+
+    def product(i: int, j: int) -> None:
+        compute(_ROW_MAJOR, _NO_TRANS, _PACKED, R, N, K, a0 + i * a_step, lda, p0, N, 0.0, o0 + j * o_step, ldo)
+    product.keep = keep  # type: ignore[attr-defined]
+    return product
+
+
+def gram(a: Array, b: Array, out: Array) -> bool:
+    """``out = a.T @ b`` for (L, M) and (L, N) row-strided matrices into a C-contiguous (M, N) ``out``, through MKL;
+    False (and nothing done) without it."""
+    if _mkl is None:
+        return False
+    if a.ndim != 2 or b.ndim != 2:
+        return False
+    L, M = a.shape
+    N = b.shape[1]
+    lda, ldb = _ld(a, L, M), _ld(b, L, N)
+    if not (lda and ldb and L >= 1 and out.shape == (M, N) and out.dtype == np.float64 and out.flags.c_contiguous):
+        return False
+    _mkl.cblas_dgemm(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, L, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
+                     out.ctypes.data, N)
+    return True

@@ -1,0 +1,130 @@
+"""MKL's products (rnn_core.blas) against NumPy's, alone and inside the passes that use them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnn_core import Config, backward, blas, forward, gradients, init_inputs, init_params, param_grads, threads
+
+needs_mkl = pytest.mark.skipif(not blas.ENABLED, reason="MKL not installed (pip install mkl) or RNN_CORE_MKL=0")
+
+# Both libraries sum each dot product of K terms in some order with FMAs: agreement to a few ulps of the largest
+# term times sqrt(K) is what rounding allows (they agreed to the bit on every shape tried here).
+RTOL = 1e-13
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL * np.abs(b).max())
+
+
+@needs_mkl
+@pytest.mark.parametrize("rows,K,N", [(64, 256, 256), (32, 256, 256), (16, 128, 128), (5, 300, 200)])
+def test_right_products_equal_numpy_on_step_views(rows, K, N):
+    rng = np.random.default_rng(rows)
+    M = rng.standard_normal((K, N))
+    # a block of rows of a (T, B, K) array: rows evenly spaced, the steps further apart
+    a = rng.standard_normal((7, rows + 3, K))[:, 2:rows + 2]
+    out = np.full((7, rows + 1, N), np.nan)[:, :rows]
+    product = blas.right_products(a, M, out, batch_rows=rows)
+    assert product is not None
+    for t in range(6):
+        product(t, t + 1)
+        _close(out[t + 1], a[t] @ M)
+    assert np.isnan(out[0]).all()  # only the asked-for step was written
+    # one fixed input, one output per step (the backward pass's pattern)
+    w = np.ascontiguousarray(a[3])
+    product = blas.right_products(w, M, out, batch_rows=rows)
+    product(0, 0)
+    _close(out[0], w @ M)
+
+
+@needs_mkl
+def test_right_products_decline_what_they_cannot_take():
+    M = np.ones((256, 256))
+    # below MIN_WORK NumPy is faster (a ctypes call costs ~2 us); the whole batch's work decides, not the block's
+    assert blas.right_products(np.ones((2, 2, 256)), M, np.empty((2, 256)), batch_rows=2) is None
+    assert blas.right_products(np.ones((2, 2, 256)), M, np.empty((2, 256)), batch_rows=64) is not None
+    for a, out in [(np.ones((2, 64, 512))[:, :, ::2], np.empty((64, 256))),  # column stride 2
+                   (np.ones((2, 64, 256), dtype=np.float32), np.empty((64, 256))),
+                   (np.ones((2, 64, 256)), np.empty((64, 200)))]:  # shapes do not fit
+        assert blas.right_products(a, M, out, batch_rows=64) is None
+
+
+@needs_mkl
+def test_backward_in_row_blocks_equals_gradients_in_one_block():
+    # N = 67: the row blocks' product (32 x 67 x 67) is below MIN_WORK, the whole batch's (64 x 67 x 67) above: both
+    # passes must take the same library (MKL) for gradients() to equal backward() + param_grads() bit for bit (at
+    # N = 67 MKL and OpenBLAS round differently: deciding by the block's work fails this test)
+    assert 32 * 67 * 67 < blas.MIN_WORK <= 64 * 67 * 67
+    c = Config(hidden_size=67, batch_size=64, seq_len=80, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, c.activation)
+    assert len(threads.row_blocks(64, 67 * 67)) == min(2, threads.WORKERS)
+    grad, pg = gradients(p, traj, x)
+    grad2 = backward(p, traj)
+    np.testing.assert_array_equal(grad.v, grad2.v)
+    np.testing.assert_array_equal(grad.log10_norm, grad2.log10_norm)
+    for a, b in zip(pg.values(), param_grads(grad2, traj, x).values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_mkl
+def test_gram_equals_numpy_and_declines_strided_columns():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((1024, 256)), rng.standard_normal((1100, 200))[50:1074]
+    out = np.empty((256, 200))
+    assert blas.gram(a, b, out)
+    _close(out, a.T @ b)
+    assert not blas.gram(a[:, ::2], b, np.empty((128, 200)))
+
+
+@needs_mkl
+@pytest.mark.parametrize("activation,loss", [("tanh", "last"), ("relu", "all")])
+def test_passes_with_mkl_equal_passes_with_numpy(monkeypatch, activation, loss):
+    # (N, B) = (128, 64): the forward's two row blocks (32 rows) and the backward chain (64 rows) take MKL's packed
+    # products, the parameter gradients MKL's gram; the same run with NumPy's products must agree to rounding
+    c = Config(hidden_size=128, batch_size=64, seq_len=120, activation=activation, loss=loss, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    calls = []
+    real = blas.right_products
+    monkeypatch.setattr(blas, "right_products", lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    traj = forward(p, x, activation)
+    grad, pg = gradients(p, traj, x, loss)
+    assert len(calls) == len(threads.row_blocks(64, 128 * 128)) + 1  # every forward block, and the chain
+    monkeypatch.setattr(blas, "_mkl", None)
+    traj_np = forward(p, x, activation)
+    grad_np, pg_np = gradients(p, traj_np, x, loss)
+    _close(traj.h, traj_np.h)
+    _close(grad.v, grad_np.v)
+    np.testing.assert_allclose(grad.log10_norm, grad_np.log10_norm, rtol=RTOL)
+    assert pg.log10_scale == pytest.approx(pg_np.log10_scale, rel=RTOL)
+    for a, b in zip(pg.values(), pg_np.values(), strict=True):
+        _close(a, b)
+
+
+@needs_mkl
+def test_mkl_can_be_turned_off():
+    env = dict(os.environ, RNN_CORE_MKL="0")
+    out = subprocess.run([sys.executable, "-c", "from rnn_core import blas; print(blas.ENABLED)"], env=env,
+                         capture_output=True, text=True, check=True, cwd=os.path.dirname(os.path.dirname(
+                             os.path.dirname(os.path.abspath(__file__)))))
+    assert out.stdout.strip() == "False"
+
+
+@needs_mkl
+def test_mkl_is_not_taken_when_numpy_does_not_use_its_openblas(monkeypatch):
+    # a NumPy built on MKL (conda): choosing MKL's threading layer would change NumPy's own products
+    monkeypatch.setattr(threads.serial_blas, "setter", None)
+    assert blas._load() is None
+
+
+def test_without_mkl_the_passes_use_numpy(monkeypatch):
+    monkeypatch.setattr(blas, "_mkl", None)
+    M = np.ones((256, 256))
+    assert blas.right_products(np.ones((2, 64, 256)), M, np.empty((64, 256)), batch_rows=64) is None
+    assert not blas.gram(np.ones((8, 256)), np.ones((8, 256)), np.empty((256, 256)))
