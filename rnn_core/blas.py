@@ -38,10 +38,15 @@ Array = np.ndarray
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS enums
 _B_MATRIX, _PACKED = 162, 151  # which operand is packed; "this operand is packed"
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
-# A call through ctypes costs ~2 us (np.dot ~0.6): below this many multiply-adds a product is faster in NumPy.
-# Measured (rows x N x N, MKL packed / OpenBLAS): 8 x 128 x 128 1.06, 16 x 128 x 128 0.89, 64 x 64 x 64 1.18,
-# 2 x 256 x 256 0.78, 64 x 256 x 256 0.67.
-MIN_WORK = 2**18
+# When MKL pays. A call through ctypes costs ~2 us (np.dot ~0.6), and two threads calling at once contend for the
+# GIL while ctypes converts the arguments. Measured single-threaded (rows x N x N, time MKL packed / OpenBLAS):
+# N = 64: 1.18-3.3 for 2 to 64 rows; N = 128: 1.06 at 8 rows, 0.89 at 16, 0.68 at 64; N = 256: 0.46-0.89 from 2 rows
+# on. In the workloads: (N, B) = (128, 16), forward in two blocks of 8 rows, 1.05-1.1x slower through MKL. So: a
+# matrix of at least MIN_MATRIX entries, and a whole batch of at least MIN_WORK multiply-adds a step. Both depend on
+# the network and the batch, not on how the rows are split: every block of a pass, on any number of cores, takes
+# the same library.
+MIN_MATRIX = 2**14
+MIN_WORK = 2**19
 
 
 def _load() -> ctypes.CDLL | None:
@@ -93,7 +98,7 @@ StepProduct = Callable[[int, int], None]
 
 def right_products(a: Array, M: Array, out: Array, *, batch_rows: int) -> StepProduct | None:
     """``product(i, j)``: ``out[j] = a[i] @ M``, with ``M`` packed once for all calls; None without MKL or below
-    :data:`MIN_WORK` (the caller then multiplies with NumPy).
+    :data:`MIN_MATRIX`, :data:`MIN_WORK` (the caller then multiplies with NumPy).
 
     ``a`` and ``out`` are stacks of (R, K) and (R, N) matrices along their first axis (per-step views of a time loop)
     or single matrices (then the index is ignored); ``M`` is (K, N). Their rows must be evenly spaced with unit
@@ -110,7 +115,7 @@ def right_products(a: Array, M: Array, out: Array, *, batch_rows: int) -> StepPr
         return None
     R = a3.shape[1]
     lda, ldo = _ld(a3[0], R, K), _ld(o3[0], R, N)
-    if max(R, batch_rows) * K * N < MIN_WORK or not lda or not ldo:
+    if K * N < MIN_MATRIX or max(R, batch_rows) * K * N < MIN_WORK or not lda or not ldo:
         return None
     Mc = np.ascontiguousarray(M)
     packed = np.empty(-(-int(_mkl.cblas_dgemm_pack_get_size(_B_MATRIX, R, N, K)) // 8))

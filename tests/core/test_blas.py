@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnn_core import Config, backward, blas, forward, gradients, init_inputs, init_params, param_grads, threads
+from rnn_core import Config, blas, forward, gradients, init_inputs, init_params, threads
 
 needs_mkl = pytest.mark.skipif(not blas.ENABLED, reason="MKL not installed (pip install mkl) or RNN_CORE_MKL=0")
 
@@ -30,7 +30,7 @@ def test_right_products_equal_numpy_on_step_views(rows, K, N):
     # a block of rows of a (T, B, K) array: rows evenly spaced, the steps further apart
     a = rng.standard_normal((7, rows + 3, K))[:, 2:rows + 2]
     out = np.full((7, rows + 1, N), np.nan)[:, :rows]
-    product = blas.right_products(a, M, out, batch_rows=rows)
+    product = blas.right_products(a, M, out, batch_rows=64)  # a block of a batch of 64
     assert product is not None
     for t in range(6):
         product(t, t + 1)
@@ -38,7 +38,7 @@ def test_right_products_equal_numpy_on_step_views(rows, K, N):
     assert np.isnan(out[0]).all()  # only the asked-for step was written
     # one fixed input, one output per step (the backward pass's pattern)
     w = np.ascontiguousarray(a[3])
-    product = blas.right_products(w, M, out, batch_rows=rows)
+    product = blas.right_products(w, M, out, batch_rows=64)
     product(0, 0)
     _close(out[0], w @ M)
 
@@ -46,9 +46,11 @@ def test_right_products_equal_numpy_on_step_views(rows, K, N):
 @needs_mkl
 def test_right_products_decline_what_they_cannot_take():
     M = np.ones((256, 256))
-    # below MIN_WORK NumPy is faster (a ctypes call costs ~2 us); the whole batch's work decides, not the block's
-    assert blas.right_products(np.ones((2, 2, 256)), M, np.empty((2, 256)), batch_rows=2) is None
-    assert blas.right_products(np.ones((2, 2, 256)), M, np.empty((2, 256)), batch_rows=64) is not None
+    # NumPy is faster for small matrices and small batches (a ctypes call costs ~2 us); the whole batch decides,
+    # not the block of rows
+    assert blas.right_products(np.ones((2, 64, 64)), np.ones((64, 64)), np.empty((64, 64)), batch_rows=64) is None
+    assert blas.right_products(np.ones((2, 4, 256)), M, np.empty((4, 256)), batch_rows=4) is None
+    assert blas.right_products(np.ones((2, 4, 256)), M, np.empty((4, 256)), batch_rows=64) is not None
     for a, out in [(np.ones((2, 64, 512))[:, :, ::2], np.empty((64, 256))),  # column stride 2
                    (np.ones((2, 64, 256), dtype=np.float32), np.empty((64, 256))),
                    (np.ones((2, 64, 256)), np.empty((64, 200)))]:  # shapes do not fit
@@ -56,21 +58,20 @@ def test_right_products_decline_what_they_cannot_take():
 
 
 @needs_mkl
-def test_backward_in_row_blocks_equals_gradients_in_one_block():
-    # N = 67: the row blocks' product (32 x 67 x 67) is below MIN_WORK, the whole batch's (64 x 67 x 67) above: both
-    # passes must take the same library (MKL) for gradients() to equal backward() + param_grads() bit for bit (at
-    # N = 67 MKL and OpenBLAS round differently: deciding by the block's work fails this test)
-    assert 32 * 67 * 67 < blas.MIN_WORK <= 64 * 67 * 67
-    c = Config(hidden_size=67, batch_size=64, seq_len=80, input_kind="noise")
+def test_forward_in_many_blocks_equals_one_block(monkeypatch):
+    # N = 131, B = 64 in four blocks of 16 rows: a block's product (16 x 131 x 131) is below MIN_WORK, the batch's
+    # above, so every block takes MKL as the single block does, and each row's numbers do not depend on the block
+    # (at N = 131 MKL and OpenBLAS round differently: deciding by the block's work fails this test)
+    assert 16 * 131 * 131 < blas.MIN_WORK <= 64 * 131 * 131 and 131 * 131 >= blas.MIN_MATRIX
+    c = Config(hidden_size=131, batch_size=64, seq_len=60, input_kind="noise")
     p, x = init_params(c), init_inputs(c)
-    traj = forward(p, x, c.activation)
-    assert len(threads.row_blocks(64, 67 * 67)) == min(2, threads.WORKERS)
-    grad, pg = gradients(p, traj, x)
-    grad2 = backward(p, traj)
-    np.testing.assert_array_equal(grad.v, grad2.v)
-    np.testing.assert_array_equal(grad.log10_norm, grad2.log10_norm)
-    for a, b in zip(pg.values(), param_grads(grad2, traj, x).values(), strict=True):
-        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(threads, "WORKERS", 4)
+    assert [b.stop - b.start for b in threads.row_blocks(64, 131 * 131)] == [16] * 4
+    many = forward(p, x, c.activation)
+    monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 2**60)
+    assert len(threads.row_blocks(64, 131 * 131)) == 1
+    one = forward(p, x, c.activation)
+    np.testing.assert_array_equal(many.h, one.h)
 
 
 @needs_mkl
