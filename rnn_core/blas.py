@@ -12,13 +12,16 @@ Optional, like numba (``requirements-dev.txt`` installs it on x86-64 Linux; the 
 does not): ``pip install mkl`` puts ``libmkl_rt`` in ``sys.prefix/lib``; :data:`ENABLED` says whether it was found
 and taken. It is taken only when NumPy's own BLAS is the OpenBLAS of NumPy's wheels (``threads.serial_blas`` found
 it): a NumPy built on MKL already multiplies with MKL, and choosing MKL's threading layer here would change NumPy's
-own products. MKL runs sequentially (its sequential layer: no OpenMP runtime is loaded), one product per thread, as
-the row blocks of :mod:`rnn_core.threads` expect. ``RNN_CORE_MKL=0`` turns it off.
+own products; nor when another MKL's symbols are already global in the process (PyTorch with
+``TORCH_USE_RTLD_GLOBAL=1``). MKL runs sequentially (its sequential layer: no OpenMP runtime is loaded), one product
+per thread, as the row blocks of :mod:`rnn_core.threads` expect, with 32-bit integers (its LP64 interface, whatever
+``MKL_INTERFACE_LAYER`` says). ``RNN_CORE_MKL=0`` turns it off.
 
-Results: MKL's products agree with OpenBLAS's to rounding (the tests assert that), and to the bit on most shapes
-tried (the time loops' at N = 128, 256, 512), not on all (33 x 129 x 257, and the gram product at N = 256: 1e-15
-relative). Within one process every pass takes the same library for the same product, so ``gradients()`` still
-equals ``backward()`` + ``param_grads()`` bit for bit.
+Results: MKL's products agree with OpenBLAS's to rounding (the tests assert that), and to the bit on many shapes,
+not all (33 x 129 x 257, and the gram product at N = 256: 1e-15 relative). Within one process every pass takes the
+same library for the same product (see :data:`MIN_WORK`), and MKL rounds a row alike in a block of rows and in the
+whole batch (every shape tried), so with MKL the passes' numbers do not depend on the row blocks or the number of
+cores, and ``gradients()`` equals ``backward()`` + ``param_grads()`` bit for bit (tested).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ Array = np.ndarray
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS enums
 _B_MATRIX, _PACKED = 162, 151  # which operand is packed; "this operand is packed"
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
+_LP64 = 0  # MKL_INTERFACE_LP64: 32-bit integers, as the bindings below pass them
 # When MKL pays. A call through ctypes costs ~2 us (np.dot ~0.6), and two threads calling at once contend for the
 # GIL while ctypes converts the arguments. Measured single-threaded (rows x N x N, time MKL packed / OpenBLAS):
 # N = 64: 1.18-3.3 for 2 to 64 rows; N = 128: 1.06 at 8 rows, 0.89 at 16, 0.68 at 64; N = 256: 0.46-0.89 from 2 rows
@@ -49,9 +53,20 @@ MIN_MATRIX = 2**14
 MIN_WORK = 2**19
 
 
+def _mkl_already_global() -> bool:
+    """Whether another MKL's symbols are already visible process-wide (PyTorch loaded with
+    ``TORCH_USE_RTLD_GLOBAL=1`` exports its statically linked MKL): the wheel's MKL would bind some of its internal
+    calls to that other version."""
+    try:
+        return hasattr(ctypes.CDLL(None), "mkl_blas_dgemm")
+    except OSError:
+        return False
+
+
 def _load() -> ctypes.CDLL | None:
-    """libmkl_rt with the sequential threading layer, or None (not installed, turned off, NumPy not on OpenBLAS)."""
-    if os.environ.get("RNN_CORE_MKL", "1") == "0" or threads.serial_blas.setter is None:
+    """libmkl_rt with the sequential threading layer, or None (not installed, turned off, NumPy not on OpenBLAS,
+    another MKL already loaded globally)."""
+    if os.environ.get("RNN_CORE_MKL", "1") == "0" or threads.serial_blas.setter is None or _mkl_already_global():
         return None
     prefixes = dict.fromkeys((sys.prefix, sys.base_prefix))  # a venv's own first
     for path in (p for d in prefixes for p in sorted(glob.glob(os.path.join(d, "lib", "libmkl_rt.so*")))):
@@ -60,9 +75,11 @@ def _load() -> ctypes.CDLL | None:
         except OSError:
             continue
         try:
-            lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
-            lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
-            if lib.MKL_Set_Threading_Layer(_SEQUENTIAL) != _SEQUENTIAL:  # already chosen by someone else
+            for name in ("MKL_Set_Interface_Layer", "MKL_Set_Threading_Layer"):
+                getattr(lib, name).argtypes, getattr(lib, name).restype = [ctypes.c_int], ctypes.c_int
+            # 32-bit integers whatever MKL_INTERFACE_LAYER says (ILP64 would read these ints as 64-bit: a crash);
+            # either layer already chosen otherwise (by someone else, or the environment): not ours to change
+            if lib.MKL_Set_Interface_Layer(_LP64) != _LP64 or lib.MKL_Set_Threading_Layer(_SEQUENTIAL) != _SEQUENTIAL:
                 return None
             i, p, d = ctypes.c_int, ctypes.c_void_p, ctypes.c_double
             lib.cblas_dgemm.argtypes = [i, i, i, i, i, i, d, p, i, p, i, d, p, i]

@@ -325,10 +325,10 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array) -> ParamGrads:
     them together with ``grad``, faster.
     """
     sums = _ParamSums(grad.v, grad.log10_norm, traj, x)
-    # In as many threads as the forward pass ran in, so that BLAS's threads stay unused here too (see
-    # rnn_core.threads.run_blocks); thread k takes chunks k, k + n, ..., so that chunks finish about in order and
-    # are folded into the total as they come.
-    n = min(len(threads.row_blocks(traj.h.shape[-2], traj.h.shape[-1] ** 2)), len(sums.chunks))
+    # The chunks in our threads, BLAS on one thread each (see rnn_core.threads.run_blocks; and MKL runs
+    # sequentially): both cores whenever there are two chunks. Thread k takes chunks k, k + n, ..., so that chunks
+    # finish about in order and are folded into the total as they come.
+    n = min(threads.WORKERS, len(sums.chunks))
     if n:
         def add(every: slice) -> None:
             for i in range(len(sums.chunks))[every]:
@@ -429,21 +429,28 @@ class _ParamSums:
         return ref, dW, w.T @ xs, w.sum(axis=0)
 
     def total(self) -> ParamGrads:
-        """The sums of all chunks (each must have been added), on one scale: the largest delta's."""
+        """The sums of all chunks (each must have been added), on one scale: the largest delta's. Once: the arrays
+        returned are the running total's own."""
+        if self._folded < 0:
+            raise RuntimeError("the total of these parameter gradients was already taken")
         if self._folded < len(self.chunks):
             raise RuntimeError(f"chunks {self._folded}.. of the parameter gradients were never added")
+        self._folded = -1
         if self._total is None:
             N, D = self.traj.h.shape[-1], self.x.shape[-1]
             return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
         top, dW, dX, db = self._total
+        self._total = None
         return ParamGrads(dW, dX, db, top)
 
 
 def gradients(params: Params, traj: Trajectory, x: Array, loss: str = "last") -> tuple[LogGrad, ParamGrads]:
     """``dL/dh_t`` for every t and the parameter gradients of a single network, in one pass.
 
-    Bit for bit what ``grad = backward(params, traj, loss)`` and ``param_grads(grad, traj, x)`` give (the same
-    products row by row, the same chunks added in the same order), faster: the backward pass is a chain of small
+    What ``grad = backward(params, traj, loss)`` and ``param_grads(grad, traj, x)`` give (the same products row by
+    row, the same chunks added in the same order), bit for bit where BLAS rounds a row alike in a block of rows and
+    in the whole batch (always with MKL, see :mod:`rnn_core.blas`; with OpenBLAS for most sizes, not N = 130 say:
+    there to rounding, see :func:`rnn_core.threads.row_blocks`), faster: the backward pass is a chain of small
     matrix products, one step after the other, and the parameter gradients are large products over chunks of
     finished steps. With two cores the chain runs in this thread over the whole batch and a second thread sums each
     chunk as soon as the chain has passed it, so both cores do large products at once. Small networks, and machines

@@ -100,8 +100,10 @@ def row_blocks(B: int, row_work: int) -> list[slice]:
     ``row_work`` is the work of one row per step (multiply-adds, ``N**2`` for one network, more for a stack).
     """
     # At least 2 rows a block: BLAS takes another path for a single row (a matrix-vector product) and rounds
-    # differently, and chaos amplifies that; with 2 or more rows a block's numbers equal the whole batch's to the bit
-    # here, so they do not depend on how many cores the machine has.
+    # differently, and chaos amplifies that. With 2 or more rows a block's numbers equal the whole batch's to the bit
+    # with MKL (rnn_core.blas; every shape tried) and with OpenBLAS for most sizes (N <= 128 and the powers of 2
+    # here, not N = 129-132, 137-139, 255, 257, 300, 500 at B = 64), and then they do not depend on how many cores
+    # the machine has; otherwise they agree to rounding.
     work = B * row_work
     worth = work >= MIN_BLOCK_WORK and (work <= SERIAL_BLAS_WORK or B >= MIN_THREADED_ROWS)
     n = max(1, min(WORKERS, B // 2)) if worth else 1

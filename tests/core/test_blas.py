@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnn_core import Config, blas, forward, gradients, init_inputs, init_params, threads
+from rnn_core import Config, backward, blas, forward, gradients, init_inputs, init_params, param_grads, threads
 
 needs_mkl = pytest.mark.skipif(not blas.ENABLED, reason="MKL not installed (pip install mkl) or RNN_CORE_MKL=0")
 
@@ -75,6 +75,42 @@ def test_forward_in_many_blocks_equals_one_block(monkeypatch):
 
 
 @needs_mkl
+@pytest.mark.parametrize("activation,loss,gain", [("tanh", "all", 1.0), ("linear", "last", 30.0)])  # 30: overflows
+def test_gradients_equal_backward_and_param_grads_with_mkl(activation, loss, gain):
+    # N = 130, B = 64: backward() in two row blocks of 32, gradients() in one of 64, both through MKL (the chain and
+    # the chunks' gram products); MKL rounds a row alike in both (OpenBLAS does not at N = 130: see the next test)
+    c = Config(hidden_size=130, batch_size=64, seq_len=250, activation=activation, loss=loss, gain=gain,
+               input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, activation)
+    assert traj.overflowed == (gain == 30.0)
+    assert len(threads.row_blocks(64, 130 * 130)) == min(2, threads.WORKERS)
+    grad, pg = gradients(p, traj, x, loss)
+    grad2 = backward(p, traj, loss)
+    np.testing.assert_array_equal(grad.v, grad2.v)
+    np.testing.assert_array_equal(grad.log10_norm, grad2.log10_norm)
+    pg2 = param_grads(grad2, traj, x)
+    assert pg.log10_scale == pg2.log10_scale
+    for a, b in zip(pg.values(), pg2.values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradients_equal_backward_and_param_grads_to_rounding_at_any_size(monkeypatch):
+    # With NumPy's OpenBLAS a row of a 32-row block and of the 64-row batch round differently at N = 130: the two
+    # ways agree to rounding (float64, 60 steps of a contracting tanh network: errors stay near 1e-15)
+    monkeypatch.setattr(blas, "_mkl", None)
+    c = Config(hidden_size=130, batch_size=64, seq_len=60, input_kind="noise")
+    p, x = init_params(c), init_inputs(c)
+    traj = forward(p, x, c.activation)
+    grad, pg = gradients(p, traj, x)
+    grad2 = backward(p, traj)
+    _close(grad.v, grad2.v)
+    np.testing.assert_allclose(grad.log10_norm, grad2.log10_norm, rtol=RTOL)
+    for a, b in zip(pg.values(), param_grads(grad2, traj, x).values(), strict=True):
+        _close(a, b)
+
+
+@needs_mkl
 def test_gram_equals_numpy_and_declines_strided_columns():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((1024, 256)), rng.standard_normal((1100, 200))[50:1074]
@@ -118,14 +154,23 @@ def test_mkl_can_be_turned_off():
 
 
 @needs_mkl
+@pytest.mark.parametrize("env", [{"MKL_INTERFACE_LAYER": "ILP64"}, {"MKL_THREADING_LAYER": "INTEL"}])
+def test_mkl_settings_in_the_environment_do_not_change_what_rnn_core_asks_for(env):
+    # ILP64 would read the bindings' 32-bit integers as 64-bit (a crash); the rows must still come out right, and
+    # MKL must stay sequential (rnn_core's threads each run one product)
+    code = ("import numpy as np; from rnn_core import blas\n"
+            "a, M, out = np.ones((2, 64, 256)), np.ones((256, 256)), np.empty((64, 256))\n"
+            "blas.right_products(a, M, out, batch_rows=64)(1, 0)\n"
+            "print(blas.ENABLED, out.min(), out.max(), blas._mkl.MKL_Set_Threading_Layer(-1))")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True, text=True,
+                         cwd=root, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "256.0", "256.0", "1"]
+
+
+@needs_mkl
 def test_mkl_is_not_taken_when_numpy_does_not_use_its_openblas(monkeypatch):
     # a NumPy built on MKL (conda): choosing MKL's threading layer would change NumPy's own products
     monkeypatch.setattr(threads.serial_blas, "setter", None)
     assert blas._load() is None
-
-
-def test_without_mkl_the_passes_use_numpy(monkeypatch):
-    monkeypatch.setattr(blas, "_mkl", None)
-    M = np.ones((256, 256))
-    assert blas.right_products(np.ones((2, 64, 256)), M, np.empty((64, 256)), batch_rows=64) is None
-    assert not blas.gram(np.ones((8, 256)), np.ones((8, 256)), np.empty((256, 256)))
