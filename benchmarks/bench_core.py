@@ -400,7 +400,7 @@ def products_fn(params, x) -> Callable[[], None]:
     W, W_t = params.W_hh, np.ascontiguousarray(params.W_hh.T)
     out = np.empty_like(h)
     chunks = bptt._ParamSums.bounds(T, B, N)
-    pipelined = threads.WORKERS > 1 and not rnn_core.kernels.is_small(B, N) and B * N * N >= threads.MIN_BLOCK_WORK
+    pipelined = threads.WORKERS > 1 and not rnn_core.kernels.is_small(B, N) and B * N * N >= bptt.PIPELINE_WORK
 
     def fwd(rows: slice) -> None:
         hs, os_ = list(h[:, rows]), list(out[:, rows])

@@ -27,13 +27,13 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 import numpy as np
 
 # When row blocks pay (per-step work W = B * row_work multiply-adds; forward pass, tanh kernel, 2 cores, measured
-# threads/one block): below MIN_BLOCK_WORK never (every call hands the GIL over; 0.94-0.96 at W = 2^16, within
-# noise). Up to SERIAL_BLAS_WORK, OpenBLAS runs the whole batch's product on one thread anyway, so threads only add
-# (0.71-0.85 at W = 2^18). Above it one block gets two BLAS threads, and threads pay only with blocks of 32 rows or
-# more (B >= MIN_THREADED_ROWS: 0.84 at (N, B) = (256, 64), 0.85 at (128, 128); with fewer rows 1.12-1.33 *slower*:
-# (128, 32), (128, 64), (256, 16), (256, 32)).
-MIN_BLOCK_WORK = 2**17
-SERIAL_BLAS_WORK = 2**18  # OpenBLAS's own threshold: a product of M * N * K <= 65536 * 4 runs on one thread
+# time in blocks / in one): with fewer than MIN_THREADED_ROWS rows, never. On this session's AVX-512 host a step of
+# a small batch is a few microseconds of products and tanh, and handing the GIL between two threads at every call
+# costs about as much: (N, B) = (128, 16) 1.38, (64, 32) 1.55, (64, 64) 1.05 in two blocks (an AVX2 host with a
+# slower tanh measured 0.71-0.85 at W = 2^18 in session 3). From 64 rows and W >= MIN_BLOCK_WORK they pay:
+# (64, 128) 0.78, (128, 64) 0.74, (256, 64) 0.73. Below, one thread runs the batch (and BLAS may use its own threads
+# for a large product: (256, 32) 1.01, (512, 16) 0.98 against two blocks, a wash).
+MIN_BLOCK_WORK = 2**19
 MIN_THREADED_ROWS = 64
 MAX_WORKERS = 4  # a container may report many more CPUs than its quota grants
 
@@ -105,7 +105,7 @@ def row_blocks(B: int, row_work: int) -> list[slice]:
     # here, not N = 129-132, 137-139, 255, 257, 300, 500 at B = 64), and then they do not depend on how many cores
     # the machine has; otherwise they agree to rounding.
     work = B * row_work
-    worth = work >= MIN_BLOCK_WORK and (work <= SERIAL_BLAS_WORK or B >= MIN_THREADED_ROWS)
+    worth = work >= MIN_BLOCK_WORK and B >= MIN_THREADED_ROWS
     n = max(1, min(WORKERS, B // 2)) if worth else 1
     edges = [B * i // n for i in range(n + 1)]
     return [slice(edges[i], edges[i + 1]) for i in range(n)]

@@ -363,9 +363,9 @@ def _assert_same_gradients(one, other):
 @pytest.mark.parametrize("activation,loss,gain,B", [("tanh", "last", 1.0, 32), ("sigmoid", "all", 4.0, 32),
                                                     ("relu", "last", 1.2, 32), ("leaky_relu", "all", 1.5, 32),
                                                     ("linear", "last", 30.0, 32),  # overflows mid-sequence
-                                                    ("tanh", "all", 1.0, 64)])  # backward() in 2 row blocks
+                                                    ("tanh", "all", 1.0, 128)])  # backward() in 2 row blocks
 def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss, gain, B):
-    # N = 64, B >= 32: B * N^2 >= 2^17, above the small networks: the pipelined path (chain + worker thread); small
+    # N = 64, B >= 32: B * N^2 >= PIPELINE_WORK, above the small networks: the pipelined path (chain + worker); small
     # chunks, so that the worker has many to sum while the chain runs
     monkeypatch.setattr(bptt, "PARAM_CHUNK", 64 * B * 8)
     c = Config(hidden_size=64, batch_size=B, seq_len=250, activation=activation, loss=loss, gain=gain,
@@ -374,6 +374,7 @@ def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss,
     traj = forward(p, x, activation)
     assert traj.overflowed == (gain == 30.0)
     assert len(bptt._ParamSums.bounds(250, B, 64)) == 32
+    assert len(threads.row_blocks(B, 64 * 64)) == (min(2, threads.WORKERS) if B == 128 else 1)
     started = []
     real_start = threads.start
     monkeypatch.setattr(threads, "start", lambda fn: started.append(fn) or real_start(fn))

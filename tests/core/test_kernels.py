@@ -89,7 +89,7 @@ def test_forward_reports_nan_from_the_kernels(batch_size):
 @pytest.mark.parametrize("kw", [dict(), dict(init="identity", activation="sigmoid"), dict(gain=3.0, seq_len=300),
                                 dict(hidden_size=16, batch_size=4, init="orthogonal", gain=0.9),
                                 dict(hidden_size=32, batch_size=16, gain=0.9, bias_scale=0.3),  # fused step
-                                dict(hidden_size=64, batch_size=64, seq_len=60, gain=0.8, loss="all")])  # + threads
+                                dict(hidden_size=64, batch_size=128, seq_len=60, gain=0.8, loss="all")])  # + threads
 def test_the_numpy_path_agrees_with_the_kernels(monkeypatch, kw):
     """The same analysis with the kernels off (numba missing, or RNN_CORE_NUMBA=0): equal to rounding."""
     c = Config(**kw)

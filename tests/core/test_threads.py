@@ -25,6 +25,7 @@ def test_threaded_rows_equal_one_block(monkeypatch, activation, gain, loss):
     assert len(threads.row_blocks(9, 16 * 16)) == 1
     one = _run(config)
     monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_THREADED_ROWS", 1)
     monkeypatch.setattr(threads, "WORKERS", 3)
     assert [b.stop - b.start for b in threads.row_blocks(9, 16 * 16)] == [3, 3, 3]
     split = _run(config)
@@ -49,6 +50,7 @@ def test_threaded_rows_with_row_gains(monkeypatch):
     gains = np.array([0.5, 0.5, 1.0, 1.0, 1.5, 1.5])  # not chaotic: rounding differences stay at rounding
     one = _run(config, gains)
     monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_THREADED_ROWS", 1)
     monkeypatch.setattr(threads, "WORKERS", 2)
     split = _run(config, gains)
     np.testing.assert_allclose(one[0].h, split[0].h, rtol=1e-11, atol=1e-13)
@@ -57,6 +59,7 @@ def test_threaded_rows_with_row_gains(monkeypatch):
 
 def test_run_rows_propagates_a_workers_exception(monkeypatch):
     monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_THREADED_ROWS", 1)
     monkeypatch.setattr(threads, "WORKERS", 2)
     seen = []
 
@@ -72,6 +75,7 @@ def test_run_rows_propagates_a_workers_exception(monkeypatch):
 
 def test_blocks_have_two_rows_at_least(monkeypatch):
     monkeypatch.setattr(threads, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_THREADED_ROWS", 1)
     monkeypatch.setattr(threads, "WORKERS", 4)
     for B in range(1, 12):
         sizes = [b.stop - b.start for b in threads.row_blocks(B, 1)]
@@ -81,9 +85,9 @@ def test_blocks_have_two_rows_at_least(monkeypatch):
 def test_row_blocks_where_measured_to_pay(monkeypatch):
     monkeypatch.setattr(threads, "WORKERS", 2)
     blocks = {(N, B): len(threads.row_blocks(B, N * N)) for N, B in
-              [(64, 16), (128, 16), (64, 64), (128, 32), (256, 16), (256, 64), (128, 128)]}
-    # 2^17..2^18 multiply-adds a step (OpenBLAS single-threaded anyway) or 64 rows and more: two blocks
-    assert blocks == {(64, 16): 1, (128, 16): 2, (64, 64): 2, (128, 32): 1, (256, 16): 1, (256, 64): 2,
+              [(64, 16), (128, 16), (64, 64), (64, 128), (128, 32), (256, 16), (256, 64), (128, 128)]}
+    # 64 rows and more, and 2^19 multiply-adds a step: two blocks (see MIN_BLOCK_WORK for the measurements)
+    assert blocks == {(64, 16): 1, (128, 16): 1, (64, 64): 1, (64, 128): 2, (128, 32): 1, (256, 16): 1, (256, 64): 2,
                       (128, 128): 2}
 
 
@@ -149,8 +153,8 @@ def test_populate_pages_in_without_changing_contents():
 def test_paging_in_the_outputs_changes_no_number(monkeypatch):
     # the forward pass and the backward pass in row blocks, each block's thread first paging in its share of the
     # fresh output (forced here at any size): the same numbers as without
-    config = Config(hidden_size=64, batch_size=64, seq_len=60, input_kind="noise", loss="all")
-    assert len(threads.row_blocks(64, 64 * 64)) == 2
+    config = Config(hidden_size=128, batch_size=64, seq_len=60, input_kind="noise", loss="all")
+    assert len(threads.row_blocks(64, 128 * 128)) == 2
     monkeypatch.setattr(threads, "POPULATE_BYTES", 2**62)
     plain = _run(config)
     called = []
