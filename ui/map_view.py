@@ -34,8 +34,12 @@ class MapView:
 
 
 def explorer_link(config: Config) -> str:
-    """A relative link that opens ``config`` in the Explorer."""
-    return "explorer?" + urlencode({k: str(v) for k, v in config.to_dict().items()})
+    """A relative link that opens ``config`` in the Explorer.
+
+    The app's root: Streamlit serves the default page there, and a fresh load of ``/explorer`` opens a "Page not
+    found" dialog over it (Streamlit 1.67). ``./`` keeps any base path the server has (``server.baseUrlPath``).
+    """
+    return "./?" + urlencode({k: str(v) for k, v in config.to_dict().items()})
 
 
 def build_map_view(base: Config, settings: MapSettings,
