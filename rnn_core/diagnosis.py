@@ -101,7 +101,8 @@ def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_ra
     regime = "vanishing" if zero_from is not None else classify(exponent)
     horizons = {10**d: memory_horizon(log10_by_lag, d) for d in HORIZON_DECADES}
     pascanu = gamma * sigma_max
-    sentence = explain(regime=regime, rate=rate, slope=slope, K=len(log10_by_lag) - 1, zero_from=zero_from,
+    sentence = explain(regime=regime, rate=rate, slope=slope, K=len(log10_by_lag) - 1,
+                       end=float(log10_by_lag[-1]) if len(log10_by_lag) else math.nan, zero_from=zero_from,
                        horizon=horizons[10**HORIZON_DECADES[0]], pascanu=pascanu, gamma=gamma, sigma_max=sigma_max,
                        overflow_step=overflow_step, loss_step=loss_step, mean_dact=mean_dact,
                        activation=activation)
@@ -110,6 +111,7 @@ def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_ra
 
 
 def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | None, horizon: int | None,
+            end: float = math.nan,
             pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None, loss_step: int,
             mean_dact: float, activation: str) -> str:
     """One plain sentence (or three) built only from the numbers, so it can never contradict the settings."""
@@ -124,7 +126,9 @@ def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | 
                      + ("every unit's derivative is zero there." if activation in ("relu",) else
                         "the recurrent weights or the derivatives are zero."))
     else:
-        total = slope * K
+        # the measured size K steps back (what the gradient chart and its caption show); the fitted rate's
+        # prediction rate**K only where the measurement is missing
+        total = end if math.isfinite(end) else slope * K
         if regime == "vanishing":
             where = f"; it has fallen 1000-fold {horizon} steps back" if horizon is not None else ""
             parts.append(f"The gradient shrinks by a factor {rate:.3g} per step (vanishing): after {_steps(K)} it is "

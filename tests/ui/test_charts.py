@@ -103,3 +103,15 @@ def test_view_is_small_enough_to_cache_for_a_room():
     import pickle
     view = build_view(Config(seq_len=5000, hidden_size=512))
     assert len(pickle.dumps(view)) < 2_000_000  # bytes; CACHE_ENTRIES views must stay far below 1 GB
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(activation="linear", gain=1.3), dict(gain=3.0, hidden_size=128)])
+def test_the_diagnosis_and_the_gradient_caption_give_the_same_size_at_t0(kw):
+    # the sentence above the chart and the caption under it both say how large the gradient is T steps back: the
+    # measured value, the same number (the fitted rate**T differed by up to 3x, which a reader sees as a contradiction)
+    from rnn_core.diagnosis import pow10_text
+    from ui.captions import gradient_caption
+    result = analyze(Config(**kw))
+    measured = pow10_text(result.grad_log10_norm()[0])
+    assert measured in result.diagnosis.sentence
+    assert measured in gradient_caption(result)
