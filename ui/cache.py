@@ -97,4 +97,21 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
     spec = json.loads(spec_json)
     if datasets:
         spec["datasets"] = dict(datasets)
+    spec.setdefault("autosize", chart_autosize(spec, width))
     st.vega_lite_chart(spec=spec, width=width)
+
+
+_COMPOSITIONS = ("facet", "hconcat", "vconcat", "concat", "repeat")
+
+
+def chart_autosize(spec: dict, width: str) -> dict:
+    """How a chart takes its size: the builders' heights are the plot's own.
+
+    Streamlit's default for a single chart, ``fit``, puts the axes and a bottom legend inside the given height, so
+    the plot shrank: 80 px of 240 for the singular values, and the eigenvalues' unit circle drew as an ellipse.
+    ``fit-x`` fits only the width to the column (what ``width="stretch"`` asks), ``pad`` keeps both sizes (square
+    plots, ``width="content"``). Compositions (facets, concatenations) keep ``pad``, as Streamlit gives them.
+    """
+    if width == "stretch" and not any(k in spec for k in _COMPOSITIONS):
+        return {"type": "fit-x", "contains": "padding"}
+    return {"type": "pad", "contains": "padding"}

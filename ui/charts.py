@@ -33,6 +33,8 @@ REGIME_COLORS = {"vanishing": "#3b6fb6", "stable": "#4a9c5d", "exploding": "#c85
 
 
 T_AXIS = alt.Axis(tickMinStep=1, format="d")  # steps and units are whole numbers
+# a legend symbol for tick marks (legends draw them as dots): a thin filled bar, as an SVG path in symbol units
+VERTICAL_TICK = "M-0.12,-1H0.12V1H-0.12Z"
 
 
 def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
@@ -211,12 +213,13 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
     marks = alt.Chart(contour.assign(line="measured rate = 1")).mark_point(
         shape="diamond", filled=True, size=110, color="black").encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
-        shape=alt.Shape("line:N", title=None, legend=alt.Legend(orient="bottom")),
+        # the shape scale's own range would draw circles whatever the mark says
+        shape=alt.Shape("line:N", title=None, scale=alt.Scale(range=["diamond"]), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("gain:Q", title="measured crossing", format=".3g")])
     lines = alt.Chart(theory).mark_tick(thickness=3, size=26).encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#111111", "#edae49"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", symbolType=VERTICAL_TICK, symbolSize=200)),
         tooltip=[alt.Tooltip("line:N"), alt.Tooltip("gain:Q", format=".3g")])
     return alt.layer(heat, lines, marks).resolve_scale(color="independent").properties(height=alt.Step(44))
 
@@ -241,21 +244,24 @@ def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, 
         mf = mf[np.isfinite(mf["lyapunov_max"])]
         layers.append(alt.Chart(mf).mark_line(color="black", strokeDash=[7, 4], strokeWidth=2).encode(
             x=_log_gain_x(), y=alt.Y("lyapunov_max:Q"),
-            strokeDash=alt.StrokeDash("curve:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400))))
+            # the dash as a scale range: the channel's default range would draw the first value solid
+            strokeDash=alt.StrokeDash("curve:N", title=None, scale=alt.Scale(range=[[7, 4]]),
+                                      legend=alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke",
+                                                        symbolStrokeWidth=2, symbolSize=400))))
     return alt.layer(*layers).properties(height=HEIGHT)
 
 
 def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> alt.FacetChart:
     """Tiny gradient-norm curves, one per (axis value, gain), all on the same log axis (Distill's momentum grid)."""
     return alt.Chart(curves).mark_line(strokeWidth=1.5, clip=True).encode(
-        x=alt.X("lag:Q", title="lag", axis=alt.Axis(tickCount=3, format="d")),
+        x=alt.X("lag:Q", title="lag", axis=alt.Axis(tickCount=3, format="d", labelFlush=True)),  # not "100 0"
         y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dh‖"), scale=alt.Scale(domain=[-12, 12])),
         color=alt.Color("regime:N", scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values())),
                         legend=alt.Legend(orient="bottom", title=None)),
     ).properties(width=105, height=70).facet(
         row=alt.Row("axis_value:N", title=axis_title, sort=order, header=alt.Header(labelAngle=0, labelAlign="left")),
         column=alt.Column("gain_label:N", title="gain g", sort=alt.SortField("gain")),
-        spacing=6)
+        spacing=10)
 
 
 def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
@@ -284,7 +290,10 @@ def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
         x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
         y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
         color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
+        # the two matrices by point shape as well (dashes vanish under dense points): one legend, two symbols
         strokeDash=alt.StrokeDash("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("matrix:N", title=None, scale=alt.Scale(range=["circle", "square"]),
+                        legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=HEIGHT)

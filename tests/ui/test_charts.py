@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnn_core import Config, analyze
@@ -115,3 +116,49 @@ def test_the_diagnosis_and_the_gradient_caption_give_the_same_size_at_t0(kw):
     measured = pow10_text(result.grad_log10_norm()[0])
     assert measured in result.diagnosis.sentence
     assert measured in gradient_caption(result)
+
+
+@pytest.fixture(scope="module")
+def small_map():
+    from rnn_core.phase import MapSettings
+    from ui.map_view import build_map_view
+    return build_map_view(Config(seq_len=40, hidden_size=16), MapSettings(gain_points=8, seeds=1))
+
+
+def test_map_legend_draws_the_marks_the_caption_names(small_map):
+    # the caption says "black diamonds" and "ticks": the shape scale's own range drew circles, and a colour legend
+    # draws dots for tick marks
+    v = small_map
+    s = spec(charts.map_heatmap(v.cells, "log10_rate", v.order, v.contour, v.theory, v.axis_title))
+    marks = {layer["mark"]["type"]: layer["encoding"] for layer in s["layer"]}
+    assert marks["point"]["shape"]["scale"]["range"] == ["diamond"]
+    assert marks["tick"]["color"]["legend"]["symbolType"] == charts.VERTICAL_TICK
+
+
+def test_mean_field_curve_is_dashed_in_the_chart_and_its_legend(small_map):
+    v = small_map
+    s = spec(charts.lyapunov_gain_chart(v.cells, v.mean_field, v.order, v.axis_title))
+    dashed = [layer["encoding"]["strokeDash"] for layer in s["layer"] if "strokeDash" in layer.get("encoding", {})]
+    assert dashed and dashed[0]["scale"]["range"] == [[7, 4]]  # the channel's default range starts solid
+
+
+def test_small_multiples_labels_do_not_run_into_the_next_panel(small_map):
+    s = spec(charts.small_multiples(small_map.multiples, small_map.order, small_map.axis_title))
+    assert s["spec"]["encoding"]["x"]["axis"]["labelFlush"] is True
+
+
+def test_singular_value_comparison_tells_the_matrices_apart():
+    df = pd.DataFrame({"init": ["normal"] * 4, "matrix": ["W_hh", "W_hh", "dh_T/dh_0", "dh_T/dh_0"],
+                       "index": [0, 1, 0, 1], "log10_value": [0.1, 0.0, -3.0, -5.0]})
+    enc = spec(charts.sv_comparison_chart(df))["encoding"]
+    assert enc["shape"]["field"] == "matrix" and len(set(enc["shape"]["scale"]["range"])) == 2
+
+
+@pytest.mark.parametrize("width,composed,expected", [("stretch", False, "fit-x"), ("content", False, "pad"),
+                                                     ("stretch", True, "pad")])
+def test_charts_keep_their_plot_height(width, composed, expected):
+    # Streamlit's default autosize ("fit") put the axes and a bottom legend inside the chart's height: the
+    # singular values' plot shrank to 80 px of 240, the unit circle drew as an ellipse
+    from ui.cache import chart_autosize
+    s = {"facet": {}, "spec": {}} if composed else {"mark": "line", "height": 240}
+    assert chart_autosize(s, width) == {"type": expected, "contains": "padding"}
