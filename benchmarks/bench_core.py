@@ -403,33 +403,24 @@ def products_fn(params, x) -> Callable[[], None]:
     pipelined = threads.WORKERS > 1 and not rnn_core.kernels.is_small(B, N) and B * N * N >= bptt.PIPELINE_WORK
 
     def fwd(rows: slice) -> None:
-        hs, os_ = list(h[:, rows]), list(out[:, rows])
-        product = blas.right_products(h[:, rows], W_t, out[:, rows], batch_rows=B)  # MKL where rnn_core uses it
+        product = blas.step_products(h[:, rows], W_t, out[:, rows], batch_rows=B)  # the library rnn_core uses
         for t in range(1, T + 1):
-            if product is None:
-                np.dot(hs[t - 1], W_t, out=os_[t])
-            else:
-                product(t - 1, t)
+            product(t - 1, t)
 
     def chunk_products() -> None:
         dW = np.empty((N, N))
         for t0, t1 in chunks:
             w = h[t0:t1].reshape(-1, N)
-            if not blas.gram(w, h[t0 - 1:t1 - 1].reshape(-1, N), dW):
-                np.dot(w.T, h[t0 - 1:t1 - 1].reshape(-1, N), out=dW)
+            blas.gram(w, h[t0 - 1:t1 - 1].reshape(-1, N), dW)
             w.T @ x[t0 - 1:t1 - 1].reshape(-1, x.shape[-1])
 
     def run() -> None:
         threads.run_rows(fwd, B, N * N)
-        hs, os_ = list(h), list(out)
-        chain = blas.right_products(h, W, out, batch_rows=B)
+        chain = blas.step_products(h, W, out, batch_rows=B)
         with threads.serial_blas:
             worker = threads.start(chunk_products) if pipelined else None
             for t in range(T - 1, -1, -1):
-                if chain is None:
-                    np.dot(hs[t + 1], W, out=os_[t])
-                else:
-                    chain(t + 1, t)
+                chain(t + 1, t)
             if worker is None:
                 chunk_products()
             else:

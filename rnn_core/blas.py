@@ -149,18 +149,36 @@ def right_products(a: Array, M: Array, out: Array, *, batch_rows: int) -> StepPr
     return product
 
 
+def step_products(a: Array, M: Array, out: Array, *, batch_rows: int) -> StepProduct:
+    """``product(i, j)``: ``out[j] = a[i] @ M`` (an index is ignored where its array is a single matrix): MKL's
+    packed products where :func:`right_products` takes them, NumPy's otherwise.
+
+    ``M`` may carry leading dimensions (a stack of networks: then NumPy's ``matmul``); ``a`` and ``out`` have those
+    of ``M`` plus, optionally, a first axis of steps. Per-step views are made once: at N = 64, B = 1 making a view
+    costs about as much as the product.
+    """
+    mkl = right_products(a, M, out, batch_rows=batch_rows) if M.ndim == 2 else None
+    if mkl is not None:
+        return mkl
+    al, ol = (list(x) if x.ndim > M.ndim else [x] for x in (a, out))
+    mm = np.dot if M.ndim == 2 else np.matmul
+    if len(al) == 1:
+        return lambda _, j: mm(al[0], M, out=ol[j])
+    if len(ol) == 1:
+        return lambda i, _: mm(al[i], M, out=ol[0])
+    return lambda i, j: mm(al[i], M, out=ol[j])
+
+
 def gram(a: Array, b: Array, out: Array) -> bool:
-    """``out = a.T @ b`` for (L, M) and (L, N) row-strided matrices into a C-contiguous (M, N) ``out``, through MKL;
-    False (and nothing done) without it."""
-    if _mkl is None:
-        return False
-    if a.ndim != 2 or b.ndim != 2:
-        return False
-    L, M = a.shape
-    N = b.shape[1]
-    lda, ldb = _ld(a, L, M), _ld(b, L, N)
-    if not (lda and ldb and L >= 1 and out.shape == (M, N) and out.dtype == np.float64 and out.flags.c_contiguous):
-        return False
-    _mkl.cblas_dgemm(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, L, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
-                     out.ctypes.data, N)
-    return True
+    """``out = a.T @ b`` for (L, M) and (L, N) matrices into a C-contiguous (M, N) ``out``; through MKL where it is
+    loaded and the rows are evenly spaced (returns whether it was), NumPy otherwise."""
+    if _mkl is not None and a.ndim == 2 and b.ndim == 2:
+        L, M = a.shape
+        N = b.shape[1]
+        lda, ldb = _ld(a, L, M), _ld(b, L, N)
+        if lda and ldb and L >= 1 and out.shape == (M, N) and out.dtype == np.float64 and out.flags.c_contiguous:
+            _mkl.cblas_dgemm(_ROW_MAJOR, _TRANS, _NO_TRANS, M, N, L, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb,
+                             0.0, out.ctypes.data, N)
+            return True
+    np.dot(a.T, b, out=out)
+    return False

@@ -116,12 +116,7 @@ def _backward(params: Params, traj: Trajectory, loss: str, ready: Callable[[int]
         compiled = kernels.backward_steps(vr, sr, hr, w, u, inj, traj.activation, slope, overflowed)
         vs, ss, hs = list(vr), list(sr), list(hr)  # per-step views made once (call overhead dominates at small sizes)
         # vs[t] = w @ W_hh: product(0, t), through MKL with W_hh packed once where it is installed
-        product = blas.right_products(w, W, vr, batch_rows=B) if vr.ndim == 3 else None
-        if product is None:
-            mm = np.dot if vr.ndim == 3 else np.matmul
-
-            def product(_: int, j: int) -> None:
-                mm(w, W, out=vs[j])
+        product = blas.step_products(w, W, vr, batch_rows=B)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             vs[top][...] = 0.0  # the raw product "above" the loss step: zero, relative to 10**-inf
             if compiled is None:
@@ -362,6 +357,7 @@ class _ParamSums:
         self.finished = [False] * len(self.chunks)
         self._folded = 0  # chunks 0 .. _folded - 1 are in the running total
         self._total: tuple[float, Array, Array, Array] | None = None
+        self._taken = False  # total() handed the running total's arrays out
         self._lock = threading.Lock()
         self._buf = threading.local()  # one deltas buffer per thread
 
@@ -427,23 +423,21 @@ class _ParamSums:
         # NaN states after an overflow (their deltas are 0) must not poison the sums
         h_prev = np.nan_to_num(h_prev) if traj.overflowed else h_prev
         dW = np.empty((N, N))
-        if not blas.gram(w, h_prev, dW):
-            np.dot(w.T, h_prev, out=dW)
+        blas.gram(w, h_prev, dW)
         return ref, dW, w.T @ xs, w.sum(axis=0)
 
     def total(self) -> ParamGrads:
         """The sums of all chunks (each must have been added), on one scale: the largest delta's. Once: the arrays
         returned are the running total's own."""
-        if self._folded < 0:
+        if self._taken:
             raise RuntimeError("the total of these parameter gradients was already taken")
         if self._folded < len(self.chunks):
             raise RuntimeError(f"chunks {self._folded}.. of the parameter gradients were never added")
-        self._folded = -1
+        self._taken = True
         if self._total is None:
             N, D = self.traj.h.shape[-1], self.x.shape[-1]
             return ParamGrads(np.zeros((N, N)), np.zeros((N, D)), np.zeros(N), -np.inf)
         top, dW, dX, db = self._total
-        self._total = None
         return ParamGrads(dW, dX, db, top)
 
 

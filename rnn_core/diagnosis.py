@@ -110,10 +110,9 @@ def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_ra
                      zero_from, overflow_step, loss_step, mean_dact, sentence)
 
 
-def explain(*, regime: str, rate: float, slope: float, K: int, zero_from: int | None, horizon: int | None,
-            end: float = math.nan,
-            pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None, loss_step: int,
-            mean_dact: float, activation: str) -> str:
+def explain(*, regime: str, rate: float, slope: float, K: int, end: float, zero_from: int | None,
+            horizon: int | None, pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None,
+            loss_step: int, mean_dact: float, activation: str) -> str:
     """One plain sentence (or three) built only from the numbers, so it can never contradict the settings."""
     parts: list[str] = []
     if overflow_step is not None:

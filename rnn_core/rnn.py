@@ -225,12 +225,7 @@ def forward(params: Params, x: Array, activation: str, row_gain: Array | None = 
         hs, f = list(hr), act.f
         fused = None if act.steps is None else act.steps(at, xr, W_xh_t, params.b, hr[1:])
         # a_t = h_{t-1} @ W_hh^T into `at`: product(t - 1, 0), through MKL with W_hh^T packed once where it is installed
-        product = blas.right_products(hr, W_t, at, batch_rows=B) if hr.ndim == 3 else None
-        if product is None:
-            mm = np.dot if hr.ndim == 3 else np.matmul
-
-            def product(i: int, _: int) -> None:
-                mm(hs[i], W_t, out=at)
+        product = blas.step_products(hr, W_t, at, batch_rows=B)
         with np.errstate(over="ignore", invalid="ignore"):
             if fused is None:
                 # the input drive W_xh x_t + b, for a chunk of steps at once (out of the sequential loop, few calls)

@@ -117,7 +117,29 @@ def test_gram_equals_numpy_and_declines_strided_columns():
     out = np.empty((256, 200))
     assert blas.gram(a, b, out)
     _close(out, a.T @ b)
-    assert not blas.gram(a[:, ::2], b, np.empty((128, 200)))
+    strided = np.empty((128, 200))
+    assert not blas.gram(a[:, ::2], b, strided)  # NumPy's product instead
+    np.testing.assert_array_equal(strided, a[:, ::2].T @ b)
+
+
+@pytest.mark.parametrize("mkl", [True, False])
+def test_step_products_fall_back_to_numpy_with_the_same_indexing(monkeypatch, mkl):
+    # the passes call step_products whatever the library: the same (i, j) contract on both paths, for a stack of
+    # steps on either side, and for stacked networks (NumPy's matmul)
+    if mkl and not blas.ENABLED:
+        pytest.skip("MKL not installed")
+    if not mkl:
+        monkeypatch.setattr(blas, "_mkl", None)
+    rng = np.random.default_rng(3)
+    M, steps, one = rng.standard_normal((256, 256)), rng.standard_normal((5, 64, 256)), rng.standard_normal((64, 256))
+    out_steps, out_one = np.zeros((5, 64, 256)), np.zeros((64, 256))
+    blas.step_products(steps, M, out_one, batch_rows=64)(3, 0)
+    _close(out_one, steps[3] @ M)
+    blas.step_products(one, M, out_steps, batch_rows=64)(0, 2)
+    _close(out_steps[2], one @ M)
+    Ms, xs, outs = rng.standard_normal((3, 16, 16)), rng.standard_normal((4, 3, 2, 16)), np.zeros((3, 2, 16))
+    blas.step_products(xs, Ms, outs, batch_rows=2)(1, 0)
+    _close(outs, np.matmul(xs[1], Ms))
 
 
 @needs_mkl
