@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_core.py            # the table (about 1.5 minutes on an idle 2-core machine)
     python benchmarks/bench_core.py --profile  # cProfile hotspots of analyze(Config()) and of (128, 1000, 16)
     python benchmarks/bench_core.py --no-torch # as if torch were not installed
+    python benchmarks/bench_core.py --generic  # the generic engine alone: rnn_core.fast turned off
     python benchmarks/bench_core.py --quick    # smoke test: few repeats, figures not for reporting
     python benchmarks/bench_core.py --json out.json  # also write every figure (and the raw samples) to a file
     python benchmarks/bench_core.py --wait-idle 300  # first wait up to 300 s for a shared machine to go idle
@@ -26,9 +27,7 @@ What it measures (medians over repeats, ``time.perf_counter``, warm-up runs firs
    be of the same computation. After the blocks, the speedups are measured again from interleaved pairs (rnn_core and
    one reference, order alternating; each member the median of a burst of calls lasting >= 20 ms or of 25 calls, a
    single call at the large workloads): the host's speed drifts, and two calls in a row see nearly the same machine
-   where two blocks may not. Both are printed and judged. Then rnn_core's matrix products alone are timed
-   (:func:`products_fn`): the bound that these BLAS products, in rnn_core's threads, set on the speedup
-   (informational).
+   where two blocks may not. Both are printed and judged.
 2. ``sweep(Config(hidden_size=128, seq_len=200, batch_size=8), 40 gains geomspace(0.1, 10))`` (tanh): target < 1 s.
 3. ``analyze(Config())`` (N = 64, T = 100, Jacobian-product norms, top-8 Lyapunov exponents): target < 20 ms, with a
    breakdown into its parts.
@@ -372,62 +371,6 @@ def core_fn(params, x) -> Callable[[], tuple]:
     return run
 
 
-def _mkl_version() -> str:
-    """MKL's version as rnn_core.blas loaded it, e.g. 'MKL 2026.2.0 (packed, sequential)'."""
-    try:
-        from importlib.metadata import version
-        return f"MKL {version('mkl')} (packed, sequential)"
-    except Exception:
-        return "MKL (packed, sequential)"
-
-
-def products_fn(params, x) -> Callable[[], None]:
-    """rnn_core's matrix products alone, in its threads, on preallocated arrays: what the computation would cost with
-    no other work (element-wise passes, page faults, Python, the GIL). Informational: the bound the speedup over a
-    reference can reach with these BLAS products in this layout.
-
-    Forward: ``h[t-1] @ W_hh^T`` per step in the forward pass's row blocks; backward: ``w @ W_hh`` per step over the
-    whole batch in this thread while a worker thread does the parameter gradients' chunk products (as
-    ``gradients()``, but without waiting for the chain: an optimistic bound); the inputs are a real trajectory's
-    states (no subnormals), the outputs go to scratch arrays. Through MKL's packed products where rnn_core uses them
-    (:mod:`rnn_core.blas`), NumPy's otherwise.
-    """
-    from rnn_core import blas, bptt, threads
-    T, B, _ = x.shape
-    N = params.hidden_size
-    traj = forward(params, x, "tanh")
-    h = traj.h
-    W, W_t = params.W_hh, np.ascontiguousarray(params.W_hh.T)
-    out = np.empty_like(h)
-    chunks = bptt._ParamSums.bounds(T, B, N)
-    pipelined = threads.WORKERS > 1 and not rnn_core.kernels.is_small(B, N) and B * N * N >= bptt.PIPELINE_WORK
-
-    def fwd(rows: slice) -> None:
-        product = blas.step_products(h[:, rows], W_t, out[:, rows], batch_rows=B)  # the library rnn_core uses
-        for t in range(1, T + 1):
-            product(t - 1, t)
-
-    def chunk_products() -> None:
-        dW = np.empty((N, N))
-        for t0, t1 in chunks:
-            w = h[t0:t1].reshape(-1, N)
-            blas.gram(w, h[t0 - 1:t1 - 1].reshape(-1, N), dW)
-            w.T @ x[t0 - 1:t1 - 1].reshape(-1, x.shape[-1])
-
-    def run() -> None:
-        threads.run_rows(fwd, B, N * N)
-        chain = blas.step_products(h, W, out, batch_rows=B)
-        with threads.serial_blas:
-            worker = threads.start(chunk_products) if pipelined else None
-            for t in range(T - 1, -1, -1):
-                chain(t + 1, t)
-            if worker is None:
-                chunk_products()
-            else:
-                worker.result()
-    return run
-
-
 def flops(N: int, T: int, B: int, D: int) -> float:
     """Matmul flops of forward + backward + parameter gradients."""
     fwd = T * 2 * B * N * (N + D)
@@ -530,10 +473,6 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         log(f"  (N, T, B) = ({N}, {T}, {B}): {repeats} repeats x {len(contenders)} contenders ...")
         meter = LoadMeter()
         samples, canaries = time_blocks(contenders, repeats, warmup)
-        products = products_fn(params, x)
-        time.sleep(PAUSE_S)  # as before every block: the references' worker threads may still be spinning
-        wait_idle()
-        product_samples = time_calls(products, repeats, warmup)
         pairs = 3 if quick else PAIRS[(N, T, B)]
         # bursts long enough that each member lasts ~BURST_S: several calls of the small workload, one of the large
         burst = max(1, min(MAX_BURST, math.ceil(BURST_S / med(samples["rnn_core"]))))
@@ -542,8 +481,7 @@ def bench_workloads(torch, quick: bool, log) -> list[dict]:
         others = meter.stop()
         results.append({"N": N, "T": T, "B": B, "D": config.input_dim, "flops": flops(N, T, B, config.input_dim),
                         "samples": samples, "median": {k: med(v) for k, v in samples.items()}, "canary": canaries,
-                        "paired": paired, "burst": burst, "products": med(product_samples),
-                        "product_samples": product_samples, "err_dh": errs[0], "err_pg_loop": errs[1],
+                        "paired": paired, "burst": burst, "err_dh": errs[0], "err_pg_loop": errs[1],
                         "err_pg_fused": errs[2], "others": others})
     return results
 
@@ -561,7 +499,7 @@ def bench_analyze(quick: bool) -> dict:
         "forward": lambda: forward(params, x, cfg.activation),
         "backward": lambda: backward(params, traj, "last"),
         "jacobian_products": lambda: jacobian_products(params, traj, False),
-        "lyapunov_spectrum (k=8)": lambda: lyapunov_spectrum(params.W_hh, traj, k=8, seed=cfg.seed),
+        "lyapunov_spectrum (k=8)": lambda: lyapunov_spectrum(params, traj, k=8, seed=cfg.seed),
         "spectrum": lambda: spectrum(params.W_hh),
         "step_contributions": lambda: step_contributions(grad, traj),
     }
@@ -627,10 +565,8 @@ def env_lines(torch, torch_note: str) -> list[str]:
         f"rnn_core from {Path(rnn_core.__file__).parent}",
         f"env     : OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')} (left as found); "
         f"other BLAS/OpenMP variables: {blas_env or 'none'}",
-        f"kernels : {'numba ' + rnn_core.kernels.numba.__version__ if rnn_core.kernels.ENABLED else 'off'} "
-        "(rnn_core.kernels; RNN_CORE_NUMBA=0 turns them off)",
-        f"products: {_mkl_version() if rnn_core.blas.ENABLED else 'NumPy (' + blas + ')'} for the time loops' and the "
-        "parameter gradients' large products (rnn_core.blas; RNN_CORE_MKL=0 turns MKL off)",
+        f"paths   : {'fast paths on (rnn_core.fast)' if rnn_core.fast.ENABLED else 'generic engine only (--generic)'}"
+        f"; halves of the batch on two cores: {'yes' if rnn_core.fast.serial_blas.setter else 'no (BLAS not found)'}",
     ]
     if torch is not None:
         lines.append(f"torch   : {torch.__version__}, CPU, float64, torch.set_num_threads({torch.get_num_threads()})")
@@ -712,13 +648,6 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
                 cells.append(f"{label} {med_ratio:.2f}x [{min(ratios):.2f} - {max(ratios):.2f}] over {len(ratios)} "
                              f"{judge(med_ratio >= SPEEDUP_TARGET[key])}")
             out(f"     {key!s:<16} " + ";   ".join(cells))
-        out("   rnn_core's matrix products alone (same products, same threads, preallocated arrays, nothing else):")
-        out("   the bound these BLAS products set on the speedup; informational, no target")
-        for r in res["workloads"]:
-            m = r["median"]
-            bound = m["torch_loop"] / r["products"]
-            out(f"     {(r['N'], r['T'], r['B'])!s:<16} products {1e3 * r['products']:8.2f} ms = "
-                f"{r['products'] / m['rnn_core']:.0%} of rnn_core;  (a) loop / products {bound:.2f}x")
         out("   agreement with torch before timing (relative 2-norm error, float64):")
         for r in res["workloads"]:
             out(f"     {(r['N'], r['T'], r['B'])!s:<16} dL/dh_t vs (a), worst step {r['err_dh']:.1e};   "
@@ -846,11 +775,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-torch", action="store_true", help="skip the torch references, as if torch were missing")
     ap.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not figures to report")
     ap.add_argument("--profile", action="store_true", help="print cProfile hotspots instead of the table")
+    ap.add_argument("--generic", action="store_true", help="the generic engine only: rnn_core.fast turned off")
     ap.add_argument("--json", metavar="PATH", help="also write the figures and raw samples as JSON")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="first wait up to S seconds for other processes to leave the machine idle (default 0)")
     args = ap.parse_args(argv)
 
+    if args.generic:
+        rnn_core.fast.ENABLED = False
     if args.profile:
         profile()
         return 0

@@ -9,6 +9,7 @@
 from .activations import ACTIVATIONS, Activation, get_activation
 from .analysis import Analysis, analyze
 from .bptt import backward, gradients, jacobian_products, param_grads, step_contributions
+from .cells import Cell, Elman
 from .config import Config, parse_lenient
 from .diagnosis import STABLE_TOL, Diagnosis
 from .initializers import INITIALIZERS, init_matrix
@@ -23,8 +24,10 @@ __all__ = [
     "STABLE_TOL",
     "Activation",
     "Analysis",
+    "Cell",
     "Config",
     "Diagnosis",
+    "Elman",
     "Params",
     "analyze",
     "backward",

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-
 Array = np.ndarray
 
 
@@ -34,14 +32,6 @@ class Activation:
         ``sup |act'|``: 1 for tanh, relu and linear, 1/4 for sigmoid.
     standard_gain : float
         The gain that keeps the forward signal variance roughly constant (PyTorch's ``calculate_gain``).
-    steps : callable or None
-        ``steps(a, x, W_xh_t, b, h)`` returns ``(step, finite)`` or None: ``step(t_in, t_out)`` sets
-        ``h[t_out] = act(a + x[t_in] @ W_xh_t + b)`` in one compiled pass, ``finite()``
-        says whether all were finite (tanh, see :func:`rnn_core.kernels.tanh_steps`); without it the forward pass
-        calls ``f``.
-    small_loop : callable or None
-        ``small_loop(W_t, drive, h)``: the whole forward loop of one small network compiled, returning whether
-        all values are finite, or None where it does not apply (see :func:`rnn_core.kernels.tanh_forward`).
     """
 
     name: str
@@ -49,8 +39,6 @@ class Activation:
     df: Callable[[Array, Array], Array]
     gamma: float
     standard_gain: float
-    steps: Callable[..., kernels.StepFns | None] | None = None
-    small_loop: Callable[[Array, Array, Array], bool | None] | None = None
 
     def __call__(self, a: Array) -> Array:
         """``act(a)`` into a new float64 array (``a`` may be a scalar or a list)."""
@@ -61,6 +49,19 @@ class Activation:
         """``act'(a)`` into a new array."""
         a = np.asarray(a, dtype=np.float64)
         return self.df(self(a), np.empty_like(a))
+
+    def dact(self, h: Array) -> Array:
+        """``act'(a)`` into a new array, from the output ``h = act(a)`` alone (what backpropagation keeps)."""
+        return self.df(h, np.empty(np.shape(h)))
+
+
+def _tanh(a: Array, out: Array) -> Array:
+    return np.tanh(a, out=out)
+
+
+def _tanh_df(h: Array, out: Array) -> Array:
+    np.multiply(h, h, out=out)  # tanh' = 1 - tanh^2
+    return np.subtract(1.0, out, out=out)
 
 
 def _sigmoid(a: Array, out: Array) -> Array:
@@ -110,8 +111,7 @@ def _ones(h: Array, out: Array) -> Array:
 LEAKY_SLOPE = 0.01
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", kernels.tanh, kernels.tanh_df, 1.0, 5.0 / 3.0, kernels.tanh_steps,
-                       kernels.tanh_forward),
+    "tanh": Activation("tanh", _tanh, _tanh_df, 1.0, 5.0 / 3.0),
     "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_df, 0.25, 1.0),
     "relu": Activation("relu", _relu, _step, 1.0, float(np.sqrt(2.0))),
     "leaky_relu": Activation("leaky_relu", _leaky, _leaky_df, 1.0, float(np.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2)))),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .activations import get_activation, saturated_fraction
 from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_products, param_grads, step_contributions
+from .cells import Cell, Elman
 from .config import Config
 from .diagnosis import Diagnosis, diagnose
-from .rnn import Params, Trajectory, forward, init_inputs, init_params
+from .rnn import Trajectory, forward, init_inputs, init_params
 from .spectra import LYAPUNOV_K, Spectrum, lyapunov_spectrum, spectrum
 
 Array = np.ndarray
@@ -39,7 +40,7 @@ class Analysis:
     """
 
     config: Config
-    params: Params
+    params: Any
     x: Array
     traj: Trajectory
     grad: LogGrad
@@ -70,17 +71,20 @@ class Analysis:
         return param_grads(self.grad, self.traj, self.x)
 
 
-def analyze(config: Config, params: Params | None = None, x: Array | None = None, *, jacobians: bool = True,
-            all_singular_values: bool = False, lyapunov_k: int = LYAPUNOV_K) -> Analysis:
+def analyze(config: Config, params: Any | None = None, x: Array | None = None, *, h0: Array | None = None,
+            cell: Cell | None = None, jacobians: bool = True, all_singular_values: bool = False,
+            lyapunov_k: int = LYAPUNOV_K) -> Analysis:
     """Run the forward pass, log-domain BPTT, spectra, Lyapunov exponents and the diagnosis.
 
     Parameters
     ----------
-    config : Config
-    params : Params, optional — explicit weights (e.g. a trained model's); drawn from ``config`` when omitted.
-        Their hidden size must match ``config.hidden_size``.
+    config : Config — the sizes, the input and the loss (and, for the vanilla cell, everything else).
+    params : optional — explicit weights (e.g. a trained model's); drawn from ``config`` when omitted. Their hidden
+        size must match ``config.hidden_size``.
     x : ndarray, shape (T, B, D), optional — explicit inputs; drawn from ``config`` when omitted.
-    jacobians : compute ``||dh_T/dh_t||_2`` for every t (skipped above ``JACOBIAN_BUDGET``).
+    h0 : ndarray, shape (S,) or (B, S), optional — the initial state; zeros by default.
+    cell : Cell, optional — the update rule; by default the vanilla cell with ``config.activation``.
+    jacobians : compute ``||ds_T/ds_t||_2`` for every t (skipped above ``JACOBIAN_BUDGET``).
     all_singular_values : also every singular value of every product (small N and T only).
     lyapunov_k : how many Lyapunov exponents.
 
@@ -91,43 +95,48 @@ def analyze(config: Config, params: Params | None = None, x: Array | None = None
     >>> a.diagnosis.regime, round(a.diagnosis.rate, 12)
     ('vanishing', 0.9)
     """
+    cell = Elman(config.activation) if cell is None else cell
     params = init_params(config) if params is None else params
-    if params.hidden_size != config.hidden_size:
-        raise ValueError(f"params have hidden size {params.hidden_size} but config.hidden_size="
-                         f"{config.hidden_size}")
+    N = np.shape(params.u)[-1]
+    if N != config.hidden_size:
+        raise ValueError(f"params have hidden size {N} but config.hidden_size={config.hidden_size}")
     x = init_inputs(config) if x is None else np.asarray(x, dtype=np.float64)
-    if x.shape[0] != config.seq_len or x.shape[-1] != params.W_xh.shape[-1]:
-        raise ValueError(f"x has shape {x.shape}; expected ({config.seq_len}, B, {params.W_xh.shape[-1]})")
-    traj = forward(params, x, config.activation)
+    D = getattr(params, "input_size", x.shape[-1])
+    if x.ndim != 3 or x.shape[0] != config.seq_len or x.shape[-1] != D:
+        raise ValueError(f"x has shape {x.shape}; expected ({config.seq_len}, B, {D})")
+    traj = forward(params, x, cell, h0=h0)
     grad_last = backward(params, traj, "last")
     grad = grad_last if config.loss == "last" else backward(params, traj, config.loss)
-    spec = spectrum(params.W_hh)
-    columns = lyapunov_spectrum(params.W_hh, traj, k=lyapunov_k, seed=config.seed)[0]
+    theory = cell.theory(params)
+    spec = spectrum(theory.recurrent)
+    columns = lyapunov_spectrum(params, traj, k=lyapunov_k, seed=config.seed)[0]
     # lambda_max is the first QR column's exponent (what a sweep computes alone); the spectrum is shown sorted.
     lyap = -np.sort(-columns)
-    N, T = config.hidden_size, config.seq_len
+    S, T = traj.s.shape[-1], config.seq_len
     jac, skipped = None, None
-    if jacobians and N**3 * T <= JACOBIAN_BUDGET:
-        jac = jacobian_products(params, traj, all_singular_values and N**3 * T <= ALL_SV_BUDGET)
+    if jacobians and S**3 * T <= JACOBIAN_BUDGET:
+        jac = jacobian_products(params, traj, all_singular_values and S**3 * T <= ALL_SV_BUDGET)
     elif jacobians:
-        skipped = (f"Jacobian products skipped: N³·T = {N**3 * T:.2g} exceeds the budget {JACOBIAN_BUDGET:.0e} "
+        skipped = (f"Jacobian products skipped: N³·T = {S**3 * T:.2g} exceeds the budget {JACOBIAN_BUDGET:.0e} "
                    "(lower the hidden size or the sequence length).")
+    h = traj.h
     with np.errstate(invalid="ignore", divide="ignore"):
         # Scaled by the largest entry first: states near 1e308 would overflow a plain sum of squares.
-        top = np.max(np.abs(traj.h), axis=(-1, -2), keepdims=True)
+        top = np.max(np.abs(h), axis=(-1, -2), keepdims=True)
         safe = np.where(top > 0, top, 1.0)
-        mean_abs_h = (np.abs(traj.h) / safe).mean(axis=(-1, -2)) * safe[..., 0, 0]
-        log10_norm_h = (np.log10(safe[..., 0]) + 0.5 * np.log10(((traj.h / safe) ** 2).sum(axis=-1))).mean(axis=-1)
-        saturated = saturated_fraction(config.activation, traj.h).mean(axis=-1)
+        mean_abs_h = (np.abs(h) / safe).mean(axis=(-1, -2)) * safe[..., 0, 0]
+        log10_norm_h = (np.log10(safe[..., 0]) + 0.5 * np.log10(((h / safe) ** 2).sum(axis=-1))).mean(axis=-1)
+        saturated = cell.saturated(traj.s).mean(axis=-1)
     Tv = int(traj.valid_T.min())
     saturated[Tv + 1:] = np.nan
-    dact = traj.dact[1:Tv + 1]
     overflow = int(traj.overflow_step.max())
     with np.errstate(invalid="ignore"):
         by_lag = grad_last.log10_norm.mean(axis=-1)[Tv::-1]
-    diag = diagnose(by_lag, gamma=get_activation(config.activation).gamma,
-                    sigma_max=float(spec.sigma_max), spectral_radius=float(spec.spectral_radius),
-                    lyapunov_max=float(columns[0]), overflow_step=overflow if overflow > 0 else None, loss_step=Tv,
-                    mean_dact=float(dact.mean()) if dact.size else 1.0, activation=config.activation)
+        # the mean factor the activation puts on the gradient, <act'> (1 for cells without one)
+        mean_dact = float(np.mean(traj.derivative()[1:Tv + 1])) if isinstance(cell, Elman) and Tv > 0 else 1.0
+    diag = diagnose(by_lag, gamma=theory.gamma, sigma_max=float(spec.sigma_max),
+                    spectral_radius=float(spec.spectral_radius), lyapunov_max=float(columns[0]),
+                    overflow_step=overflow if overflow > 0 else None, loss_step=Tv, mean_dact=mean_dact,
+                    activation=getattr(cell, "activation", cell.name))
     return Analysis(config, params, x, traj, grad, grad_last, step_contributions(grad, traj), jac, skipped, spec,
                     lyap, mean_abs_h, log10_norm_h, saturated, diag)

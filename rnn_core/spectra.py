@@ -8,6 +8,7 @@ contraction (vanishing gradients). Natural log, per step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,73 +70,50 @@ def initial_frame(N: int, k: int, seed: int) -> Array:
     return q * np.where(np.diag(r) < 0, -1.0, 1.0)  # q[:, 0] = a[:, 0] / ||a[:, 0]||, not its negative
 
 
-def lyapunov_spectrum(W_hh: Array, traj: Trajectory, k: int = LYAPUNOV_K, seed: int = 0, groups: int = 1,
+def lyapunov_spectrum(params: Any, traj: Trajectory, k: int = LYAPUNOV_K, seed: int = 0,
                       start: Array | None = None) -> Array:
     """The top ``k`` finite-time Lyapunov exponents along the trajectory of each network's first sequence (QR method).
 
-    ``Q_t R_t = J_t Q_{t-1}`` (every ``REORTHONORMALIZE`` steps) with ``J_t = diag(act'(a_t)) g W_hh``;
+    ``Q_t R_t = J_t Q_{t-1}`` (every ``REORTHONORMALIZE`` steps; ``J_t Q`` is the cell's Jacobian-vector product);
     ``lambda_i = (1/T) sum_t ln |R_t[i, i]|`` over the valid steps ``t = 1..T`` (Benettin et al. 1980). Stacked
-    networks (leading dimensions of ``W_hh``, and ``groups`` networks sharing one matrix with row gains ``g``, see
-    :func:`~rnn_core.rnn.forward`) are done at once.
+    networks (leading dimensions of the parameters) are done at once.
 
-    ``start`` (shape (..., N, k)) gives each stack its own starting frame; by default ``initial_frame(N, k, seed)``.
+    ``params`` may also be a bare matrix (``W_hh``, as in earlier versions): the trajectory's own parameters are then
+    used. ``start`` (shape (..., S, k)) gives each network its own starting frame; by default
+    ``initial_frame(S, k, seed)``.
 
     Returns
     -------
-    ndarray, shape (..., groups, k), in the order of the QR columns: the first is the estimate of lambda_max (its
-    column follows the most expanding direction), the others descend at large T. -inf where the product is exactly
-    singular (e.g. every ReLU dead); NaN where no step is valid.
+    ndarray, shape (..., k), in the order of the QR columns: the first is the estimate of lambda_max (its column
+    follows the most expanding direction), the others descend at large T. -inf where the product is exactly singular
+    (e.g. every ReLU dead); NaN where no step is valid. A single network gives shape (1, k).
     """
-    N = W_hh.shape[-1]
-    k = min(k, N)
-    lead = W_hh.shape[:-2]
-    B = traj.h.shape[-2]
-    if not lead and groups == 1 and traj.row_gain is None and start is None:
-        d = traj.derivative(slice(0, 1))[:, 0]  # (T+1, N): the first sequence's
-        return _lyapunov_one(W_hh, d, int(traj.valid_T[0]), initial_frame(N, k, seed))[None]
-    first = slice(None, None, B // groups)  # the first sequence of each network
-    d = np.moveaxis(traj.derivative(first), -1, -2)[..., None]  # (T+1, ..., N, M, 1)
-    gain = 1.0 if traj.row_gain is None else traj.row_gain[..., None, first, None]  # (..., 1, M, 1)
-    valid = traj.valid_T[..., first]  # (..., M)
-    q0 = initial_frame(N, k, seed) if start is None else start
-    Q = np.broadcast_to(q0[..., :, None, :], (*lead, N, groups, k)).copy()  # (..., N, M, k): one frame a network
-    total = np.zeros((*lead, groups, k))
+    if isinstance(params, np.ndarray):
+        params = traj.params
+    cell, x = traj.cell, traj.x
+    s = traj.s[..., 0, :]  # (T+1, ..., S): each network's first sequence
+    S = s.shape[-1]
+    k = min(k, S)
+    lead = s.shape[1:-1]
+    valid = traj.valid_T[..., 0]  # (...)
+    Q = np.broadcast_to(initial_frame(S, k, seed) if start is None else start, (*lead, S, k)).copy()
+    total = np.zeros((*lead, k))
     T = int(valid.max(initial=0))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t in range(1, T + 1):
-            # one matrix product for all M networks sharing W_hh
-            step = np.matmul(W_hh, Q.reshape(*lead, N, groups * k)).reshape(Q.shape) * (d[t] * gain)
-            Q = np.where((t <= valid)[..., None, :, None], step, Q)  # past a network's last valid step: identity
+            step = cell.jvp(params, Q, s[t - 1], s[t], x[t - 1, ..., 0, :])
+            Q = np.where((t <= valid)[..., None, None], step, Q) if lead else step  # past an overflow: unchanged
             if t % REORTHONORMALIZE == 0 or t == T:
                 Q, r = _qr(Q)
                 total += np.log(r)
-        return total / np.where(valid > 0, valid, np.nan)[..., None]
-
-
-def _lyapunov_one(W_hh: Array, dact: Array, valid: int, Q: Array) -> Array:
-    """:func:`lyapunov_spectrum` of one network (``dact`` of shape (T+1, N), frame ``Q`` (N, k)): the same
-    arithmetic as the stacked case with plain 2-D arrays, which at N = 64 is several times cheaper in overhead."""
-    if valid <= 0:
-        return np.full(Q.shape[1], np.nan)
-    total = np.zeros(Q.shape[1])
-    with np.errstate(divide="ignore"):
-        for t in range(1, valid + 1):
-            Q = (W_hh @ Q) * dact[t][:, None]
-            if t % REORTHONORMALIZE == 0 or t == valid:
-                if Q.shape[1] == 1:
-                    r = np.sqrt(Q[:, 0] @ Q[:, 0])
-                    Q = Q / (r if r > 0 else 1.0)
-                    total += np.log(r)
-                else:
-                    Q, r = np.linalg.qr(Q)
-                    total += np.log(np.abs(np.diagonal(r)))
-    return total / valid
+    out = total / np.where(valid > 0, valid, np.nan)[..., None]
+    return out if lead else out[None]
 
 
 def _qr(Q: Array) -> tuple[Array, Array]:
-    """Orthonormalize the frames ``Q`` (..., N, M, k); return them and ``|diag R|`` (..., M, k)."""
+    """Orthonormalize the frames ``Q`` (..., S, k); return them and ``|diag R|`` (..., k)."""
     if Q.shape[-1] == 1:  # one vector: QR is a normalization, much cheaper than LAPACK
-        r = np.sqrt(np.einsum("...nm,...nm->...m", Q[..., 0], Q[..., 0]))
-        return Q / np.where(r > 0, r, 1.0)[..., None, :, None], r[..., None]
-    q, r = np.linalg.qr(np.moveaxis(Q, -3, -2))  # (..., M, N, k)
-    return np.moveaxis(q, -2, -3), np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+        r = np.sqrt(np.einsum("...n,...n->...", Q[..., 0], Q[..., 0]))
+        return Q / np.where(r > 0, r, 1.0)[..., None, None], r[..., None]
+    q, r = np.linalg.qr(Q)
+    return q, np.abs(np.diagonal(r, axis1=-2, axis2=-1))

@@ -23,10 +23,10 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
           progress: Callable[[float], None] | None = None) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Diagnose every ``(activation, seed, gain)`` network built from ``base``.
 
-    All networks of one activation go through the forward and backward pass together: ``W_hh`` is stacked to shape
-    ``(S, N, N)`` over seeds, the gains ride in the batch (see ``row_gain`` in :func:`~rnn_core.rnn.forward`), and
-    every step is one ``np.matmul`` per seed. Each network is the one ``init_params(base.replace(gain=g, seed=s))``
-    draws (to rounding: ``g * W(1)``), so a row equals running that configuration alone.
+    All networks of one activation go through the forward and backward pass together: their parameters are stacked
+    to shape ``(S, G, ...)`` over seeds and gains, and every step is one stacked ``np.matmul``. Each network is the
+    one ``init_params(base.replace(gain=g, seed=s))`` draws (to rounding: ``g * W(1)``), so a row equals running that
+    configuration alone.
 
     Parameters
     ----------
@@ -48,27 +48,30 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
     for s in seeds:  # validates every grid point with the Config's own messages
         for g in gains:
             base.replace(gain=float(g), seed=s)
-    G, B = gains.size, base.batch_size
-    # Every initializer is linear in the gain (W(g) = g * W(1), equal to rounding), so the G gains of one seed share
-    # W(1) and ride in the batch with a row gain: each step is one (G*B, N) x (N, N) product per seed.
+    G, S = gains.size, len(seeds)
+    # Every initializer is linear in the gain (W(g) = g * W(1), equal to rounding): one unit matrix per seed, and the
+    # (S, G) networks stacked as leading dimensions of the parameters, so each step is one stacked matrix product.
     unit = [init_params(base.replace(gain=1.0, seed=s)) for s in seeds]
-    stacked = Params(np.stack([p.W_hh for p in unit]), np.stack([p.W_xh for p in unit]),
-                     np.stack([p.b for p in unit]), np.stack([p.u for p in unit]))
-    x = np.stack([np.tile(init_inputs(base.replace(seed=s)), (1, G, 1)) for s in seeds], axis=1)  # (T, S, G*B, D)
-    row_gain = np.broadcast_to(np.repeat(gains, B), (len(seeds), G * B))
-    spec = spectrum(stacked.W_hh)  # of W(1); the spectrum of g * W(1) is g times it
+    W1 = np.stack([p.W_hh for p in unit])  # (S, N, N)
+
+    def stack(name: str) -> np.ndarray:  # (S, G, ...): seed s's array for every gain
+        a = np.stack([getattr(p, name) for p in unit])
+        return np.broadcast_to(a[:, None], (S, G, *a.shape[1:]))
+    stacked = Params(gains[None, :, None, None] * W1[:, None], stack("W_xh"), stack("b"), stack("u"))
+    x = np.stack([init_inputs(base.replace(seed=s)) for s in seeds], axis=1)[:, :, None]  # (T, S, 1, B, D)
+    spec = spectrum(W1)  # of W(1); the spectrum of g * W(1) is g times it
+    # One Lyapunov exponent from each seed's own starting vector, the first column of analyze()'s frame: a row then
+    # equals that configuration run alone.
+    start = np.stack([initial_frame(base.hidden_size, 1, s) for s in seeds])[:, None]  # (S, 1, N, 1)
     rows, curve_frames = [], []
     for i, act in enumerate(activations):
-        traj = forward(stacked, x, act, row_gain=row_gain, groups=G)
+        traj = forward(stacked, x, act)
         grad = backward(stacked, traj, "last")
-        # (S, G). One exponent from each seed's own starting vector, the first column of analyze()'s frame: a row
-        # then equals that configuration run alone.
-        start = np.stack([initial_frame(base.hidden_size, 1, s) for s in seeds])  # (S, N, 1)
-        lyap = (lyapunov_spectrum(stacked.W_hh, traj, k=1, groups=G, start=start)[..., 0] if lyapunov
-                else np.full((len(seeds), G), np.nan))
+        lyap = (lyapunov_spectrum(stacked, traj, k=1, start=start)[..., 0] if lyapunov  # (S, G)
+                else np.full((S, G), np.nan))
         with np.errstate(invalid="ignore"):
-            curves_g = grad.log10_norm.reshape(-1, len(seeds), G, B).mean(axis=-1)  # (T+1, S, G)
-        valid = traj.valid_T[:, ::B]  # (S, G)
+            curves_g = grad.log10_norm.mean(axis=-1)  # (T+1, S, G): geometric mean over the batch
+        valid = traj.valid_T[..., 0]  # (S, G)
         gamma = get_activation(act).gamma
         for si, seed in enumerate(seeds):
             for gi, gain in enumerate(gains):

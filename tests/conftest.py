@@ -1,10 +1,7 @@
-"""Shared test set-up. In CI, the PyTorch reference and the browser must be present: a skip there would hide them.
-So must MKL on x86-64 Linux (requirements-dev.txt installs it there), unless RNN_CORE_MKL=0 turns it off."""
+"""Shared test set-up. In CI, the PyTorch reference and the browser must be present: a skip there would hide them."""
 
 import os
-import platform
 import shutil
-import sys
 
 import pytest
 
@@ -22,10 +19,5 @@ def pytest_sessionstart(session):
             missing.append("playwright (pip install playwright)")
         if not shutil.which(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
             missing.append("chromium (apt-get install chromium)")
-        if (sys.platform.startswith("linux") and platform.machine() == "x86_64"
-                and os.environ.get("RNN_CORE_MKL", "1") != "0"):
-            from rnn_core import blas
-            if not blas.ENABLED:
-                missing.append("MKL (pip install mkl)")
         if missing:
             raise pytest.UsageError("CI must run every test, but these are missing: " + ", ".join(missing))

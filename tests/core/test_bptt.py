@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import warnings
 
 import numpy as np
@@ -21,7 +20,6 @@ from rnn_core import (
     jacobian_products,
     param_grads,
     step_contributions,
-    threads,
 )
 from rnn_core.bptt import ParamGrads
 
@@ -176,7 +174,8 @@ def test_values_keep_exact_zeros_when_the_scale_overflows():
 def test_param_grad_values_beyond_float64_are_inf_not_an_error():
     # Regression: ParamGrads.values() computed 10.0 ** log10_scale with a Python float, which raises OverflowError
     # above 1e308 instead of giving inf; and 0 * inf gave NaN for exactly-zero entries.
-    pg = ParamGrads(np.array([[1.0, 0.0]]), np.array([[-2.0]]), np.array([0.0, 0.5]), 400.0)
+    pg = ParamGrads({"W_hh": np.array([[1.0, 0.0]]), "W_xh": np.array([[-2.0]]), "b": np.array([0.0, 0.5])},
+                    400.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dW_hh, dW_xh, db = pg.values()
@@ -245,12 +244,11 @@ def test_jacobian_products_match_explicit_products(activation, gain):
     np.testing.assert_allclose(jn.log10_sv_full[:1], np.log10(np.linalg.svd(M, compute_uv=False)[:1]), atol=1e-9)
 
 
-def test_jacobian_products_reject_row_gains():
-    cfg = Config(seq_len=5, hidden_size=3)
-    a = analyze(cfg)
-    traj = forward(a.params, a.x, "tanh", row_gain=np.ones(1))
-    with pytest.raises(ValueError, match="row gains"):
-        jacobian_products(a.params, traj)
+def test_jacobian_products_reject_stacked_networks():
+    p, x = _net("tanh")
+    stacked = Params(np.stack([p.W_hh, p.W_hh]), np.stack([p.W_xh] * 2), np.stack([p.b] * 2), np.stack([p.u] * 2))
+    with pytest.raises(ValueError, match="single network"):
+        jacobian_products(stacked, forward(stacked, x, "tanh"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -264,19 +262,6 @@ def test_zero_recurrent_weights_give_exactly_zero_gradient():
     assert np.isneginf(a.grad.log10_norm[:-1]).all()
     assert (a.grad.values()[:-1] == 0).all()
     assert np.isneginf(a.jacobians.log10_norm[:-1]).all()
-
-
-def test_row_gain_equals_scaled_weights(activation):
-    p, x = _net(activation)
-    g = np.array([0.5, 2.0, 1.3])  # one gain per sequence
-    traj_g = forward(p, x, activation, row_gain=g)
-    grad_g = backward(p, traj_g, "all")
-    for b in range(3):
-        pb = Params(g[b] * p.W_hh, p.W_xh, p.b, p.u)
-        traj = forward(pb, x[:, b:b + 1], activation)
-        np.testing.assert_allclose(traj_g.h[:, b], traj.h[:, 0], rtol=1e-13, atol=1e-15)  # rounding of g*W
-        np.testing.assert_allclose(grad_g.values()[:, b], backward(pb, traj, "all").values()[:, 0], rtol=1e-12,
-                                   atol=1e-15)
 
 
 def test_step_contributions_match_the_explicit_outer_products(activation, loss):
@@ -334,7 +319,7 @@ def test_jacobian_norms_follow_the_top_singular_value_when_the_order_changes(act
 
 
 def test_top_singular_value_from_a_start_orthogonal_to_the_top_direction():
-    from rnn_core.bptt import _top_singular_value
+    from rnn_core.bptt import top_singular_value as _top_singular_value
 
     M = np.diag([1.0, 0.9, 0.1, 0.05])
     sigma, _ = _top_singular_value(M, np.array([0.0, 1.0, 0.0, 0.0]))
@@ -350,99 +335,18 @@ def test_top_singular_value_from_a_start_orthogonal_to_the_top_direction():
 # gradients(): backward and parameter gradients in one pass
 
 
-def _assert_same_gradients(one, other):
-    """Bit for bit: the same chunks, kernels and row-independent products, only scheduled differently."""
-    (g1, p1), (g2, p2) = one, other
-    np.testing.assert_array_equal(g1.v, g2.v)
-    np.testing.assert_array_equal(g1.log10_norm, g2.log10_norm)  # NaN where the other has NaN
-    assert p1.log10_scale == p2.log10_scale
-    for a, b in zip(p1.values(), p2.values(), strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.parametrize("activation,loss,gain,B", [("tanh", "last", 1.0, 32), ("sigmoid", "all", 4.0, 32),
-                                                    ("relu", "last", 1.2, 32), ("leaky_relu", "all", 1.5, 32),
-                                                    ("linear", "last", 30.0, 32),  # overflows mid-sequence
-                                                    ("tanh", "all", 1.0, 128)])  # backward() in 2 row blocks
-def test_gradients_equal_backward_and_param_grads(monkeypatch, activation, loss, gain, B):
-    # N = 64, B >= 32: B * N^2 >= PIPELINE_WORK, above the small networks: the pipelined path (chain + worker); small
-    # chunks, so that the worker has many to sum while the chain runs
-    monkeypatch.setattr(bptt, "PARAM_CHUNK", 64 * B * 8)
-    c = Config(hidden_size=64, batch_size=B, seq_len=250, activation=activation, loss=loss, gain=gain,
-               input_kind="noise")
-    p, x = init_params(c), init_inputs(c)
+def test_gradients_are_backward_then_param_grads(activation, loss):
+    p, x = _net(activation)
     traj = forward(p, x, activation)
-    assert traj.overflowed == (gain == 30.0)
-    assert len(bptt._ParamSums.bounds(250, B, 64)) == 32
-    assert len(threads.row_blocks(B, 64 * 64)) == (min(2, threads.WORKERS) if B == 128 else 1)
-    started = []
-    real_start = threads.start
-    monkeypatch.setattr(threads, "start", lambda fn: started.append(fn) or real_start(fn))
-    together = gradients(p, traj, x, loss)
-    assert len(started) == (1 if threads.WORKERS > 1 else 0)
-    grad = backward(p, traj, loss)
-    _assert_same_gradients(together, (grad, param_grads(grad, traj, x)))
-    assert np.isfinite(together[1].log10_scale)
-
-
-def test_gradients_of_a_small_network_take_the_two_passes(monkeypatch):
-    monkeypatch.setattr(threads, "start", lambda fn: pytest.fail("a small network needs no worker thread"))
-    c = Config(hidden_size=16, batch_size=2, seq_len=60)
-    p, x = init_params(c), init_inputs(c)
-    traj = forward(p, x, c.activation)
-    grad = backward(p, traj, c.loss)
-    _assert_same_gradients(gradients(p, traj, x, c.loss), (grad, param_grads(grad, traj, x)))
-
-
-def _gradients_in_a_thread(p, x, timeout=60.0):
-    """Run gradients() in a thread: (finished, exception). A hang shows as finished = False, not a stuck test run."""
-    outcome = {}
-
-    def run():
-        try:
-            gradients(p, forward(p, x, "tanh"), x)
-        except Exception as exc:
-            outcome["error"] = exc
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(timeout)
-    return not t.is_alive(), outcome.get("error")
-
-
-@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: no worker thread")
-def test_gradients_reraise_the_workers_exception_and_do_not_hang(monkeypatch):
-    real_add = bptt._ParamSums.add
-    main = []
-
-    def add(self, i, zero=False):  # fails in the worker only: the chain and its final share of chunks still work
-        if threading.current_thread() is not main[0]:
-            raise RuntimeError("chunk failed")
-        real_add(self, i, zero)
-    monkeypatch.setattr(bptt._ParamSums, "add", add)
-    monkeypatch.setattr(bptt, "PARAM_CHUNK", 64 * 32 * 4)
-    c = Config(hidden_size=64, batch_size=32, seq_len=200, input_kind="noise")
-    p, x = init_params(c), init_inputs(c)
-    real_start = threads.start
-    monkeypatch.setattr(threads, "start", lambda fn: main.append(threading.current_thread()) or real_start(fn))
-    finished, error = _gradients_in_a_thread(p, x)
-    assert finished and isinstance(error, RuntimeError) and "chunk failed" in str(error)
-
-
-@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: no worker thread")
-def test_gradients_stop_the_worker_when_the_chain_fails(monkeypatch):
-    def failing_steps(*args, **kwargs):  # a per-step pass that fails midway through the chain (numbers irrelevant)
-        calls = []
-
-        def step(t, first):
-            calls.append(t)
-            if len(calls) == 100:
-                raise RuntimeError("step failed")
-        return step
-    monkeypatch.setattr(bptt.kernels, "backward_steps", failing_steps)
-    c = Config(hidden_size=64, batch_size=32, seq_len=200, input_kind="noise")
-    p, x = init_params(c), init_inputs(c)
-    finished, error = _gradients_in_a_thread(p, x)
-    assert finished and isinstance(error, RuntimeError) and "step failed" in str(error)
+    grad, pg = gradients(p, traj, x, loss)
+    alone = backward(p, traj, loss)
+    np.testing.assert_array_equal(grad.v, alone.v)
+    np.testing.assert_array_equal(grad.log10_norm, alone.log10_norm)
+    # the same terms summed in another order (the fast path adds them as the backward loop goes): rounding
+    for a, b in zip(pg.values(), param_grads(alone, traj, x).values(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15 * np.abs(b).max())
+    assert list(pg.as_dict()) == ["W_hh", "W_xh", "b"]
+    np.testing.assert_array_equal(pg.W_hh, pg.mantissas["W_hh"])
 
 
 def test_zero_gradients_have_scale_minus_infinity():
@@ -458,26 +362,11 @@ def test_zero_gradients_have_scale_minus_infinity():
         assert not any(a.any() for a in pg.values())
 
 
-@pytest.mark.skipif(threads.WORKERS < 2, reason="one core: one block either way")
-def test_param_grads_do_not_depend_on_the_number_of_threads(monkeypatch):
-    c = Config(hidden_size=64, batch_size=64, seq_len=120, input_kind="noise")
-    p, x = init_params(c), init_inputs(c)
-    traj = forward(p, x, c.activation)
-    grad = backward(p, traj, c.loss)
-    assert threads.WORKERS > 1 and len(bptt._ParamSums.bounds(120, 64, 64)) > 1
-    many = param_grads(grad, traj, x)
-    monkeypatch.setattr(threads, "WORKERS", 1)  # every chunk in this thread
-    one = param_grads(grad, traj, x)
-    for a, b in zip(many.values(), one.values(), strict=True):
-        np.testing.assert_array_equal(a, b)  # chunks added in their order, whoever computed them
-
-
 def test_param_grads_of_chunks_far_apart_in_scale(monkeypatch):
     # linear, orthogonal, gain 0.3 over T = 900: dL/dh_t spans ~470 decades, so the chunks' own scales (60 steps a
     # chunk) differ by far more than float64's range; the sum on the largest scale is the explicit sum of the terms
     # representable there
     monkeypatch.setattr(bptt, "PARAM_CHUNK", 8 * 60)
-    assert len(bptt._ParamSums.bounds(900, 1, 8)) == 15
     c = Config(activation="linear", init="orthogonal", gain=0.3, seq_len=900, hidden_size=8, batch_size=1,
                input_kind="noise")
     p, x = init_params(c), init_inputs(c)
@@ -495,23 +384,3 @@ def test_param_grads_of_chunks_far_apart_in_scale(monkeypatch):
             delta = grad.v[t, 0] * 10.0**rel  # act' = 1
             dW += np.outer(delta, traj.h[t - 1, 0])
     np.testing.assert_allclose(pg.W_hh, dW, rtol=1e-9, atol=1e-12 * np.abs(dW).max())
-
-
-def test_param_sums_refuse_a_total_with_chunks_missing(monkeypatch):
-    # the total folds chunks in order: one never added would silently drop its steps' terms
-    monkeypatch.setattr(bptt, "PARAM_CHUNK", 8 * 2 * 10)  # 10 steps a chunk
-    c = Config(hidden_size=8, batch_size=2, seq_len=40)
-    p, x = init_params(c), init_inputs(c)
-    traj = forward(p, x, c.activation)
-    grad = backward(p, traj, c.loss)
-    sums = bptt._ParamSums(grad.v, grad.log10_norm, traj, x)
-    assert len(sums.chunks) == 4
-    for i in range(1, len(sums.chunks)):  # all but the first: nothing can be folded yet
-        sums.add(i)
-    with pytest.raises(RuntimeError, match="never added"):
-        sums.total()
-    sums.add(0)
-    for a, b in zip(sums.total().values(), param_grads(grad, traj, x).values(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    with pytest.raises(RuntimeError, match="already taken"):  # its arrays are the caller's now
-        sums.total()

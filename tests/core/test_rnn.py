@@ -39,16 +39,19 @@ def test_stacked_networks_equal_separate_runs(activation, reference):
                                atol=1e-15)
 
 
-def test_row_gain_runs_each_sequence_with_a_scaled_matrix(activation, reference):
+def test_initial_state_is_used_and_checked(activation, reference):
     p, x = reference.network(activation, seed=2, T=6, B=3)
-    g = np.array([0.0, 0.5, 3.0])
-    traj = forward(p, x, activation, row_gain=g)
-    for b in range(3):
-        pb = Params(g[b] * p.W_hh, p.W_xh, p.b, p.u)
-        np.testing.assert_allclose(traj.h[:, b], reference.states(pb, x[:, b:b + 1], activation)[:, 0],
-                                   rtol=1e-13, atol=1e-12)
-        # g * (h W^T) against h (g W)^T: rounding of terms of size ~3, grown by the gain 3 over 6 steps; an entry
-        # near 0 is a cancellation, hence the absolute tolerance
+    h0 = np.random.default_rng(5).normal(0, 0.5, (3, p.W_hh.shape[0]))
+    traj = forward(p, x, activation, h0=h0)
+    np.testing.assert_array_equal(traj.h[0], h0)
+    expected = reference.states(p, x, activation, bump_step=0, bump=h0)  # h_0 = 0 + h0
+    np.testing.assert_allclose(traj.h, expected, rtol=1e-13, atol=1e-15)
+    one = forward(p, x, activation, h0=h0[0])  # one state for every sequence
+    np.testing.assert_array_equal(one.h[0], np.broadcast_to(h0[0], (3, h0.shape[1])))
+    with pytest.raises(ValueError, match="h0 must have shape"):
+        forward(p, x, activation, h0=np.zeros(p.W_hh.shape[0] + 1))
+    with pytest.raises(ValueError, match="non-finite"):
+        forward(p, x, activation, h0=np.full(p.W_hh.shape[0], np.nan))
 
 
 @pytest.mark.parametrize("name", ["W_hh", "W_xh", "b", "u"])
@@ -151,9 +154,9 @@ def test_overflow_is_judged_per_network_in_a_stack():
     traj = forward(stacked, x, "linear")
     assert (traj.valid_T[0] == 800).all()
     assert (traj.valid_T[1] < 800).all() and np.isfinite(traj.h[:, 0]).all()
-    # groups: the two rows of one network share their overflow step
+    # the two rows of one network share their overflow step, even when one of them stays finite
     p = Params.from_arrays(np.diag([0.5, 3.0]), np.ones((2, 1)))
-    traj = forward(p, np.stack([np.ones((800, 1)), np.zeros((800, 1))], axis=1), "linear", groups=1)
+    traj = forward(p, np.stack([np.ones((800, 1)), np.zeros((800, 1))], axis=1), "linear")
     assert traj.valid_T[0] == traj.valid_T[1] < 800
 
 

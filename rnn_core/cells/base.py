@@ -1,0 +1,111 @@
+"""What a cell is: the contract between one recurrent update rule and the engine that analyzes it.
+
+A *cell* is the update rule of one step, ``s_t = step(s_{t-1}, x_t)``, together with its backward step, the
+vector-Jacobian product ``dL/ds_{t-1} = J_t^T dL/ds_t`` with ``J_t = ds_t/ds_{t-1}``. The engine (``rnn.forward``,
+``bptt``, ``spectra``, ``analysis``, ``sweep``) is written once against this contract, so a cell gets the log-domain
+gradients, the Jacobian-product norms, the Lyapunov exponents and the diagnosis by implementing the methods below.
+
+Conventions every cell follows:
+
+* The **state** ``s`` is one real vector of ``state_size`` numbers per sequence; a cell whose state is several vectors
+  keeps them side by side (an LSTM's ``(h, c)`` as ``[h, c]``), and a complex state keeps its real and imaginary
+  parts side by side (``[Re h, Im h]``): the engine's norms and Jacobians are then those of the real vector space,
+  which for a complex-linear map are the complex ones (every singular value appears twice). ``output(s)`` is the
+  part a readout sees (``h``).
+* Rows are sequences: arrays are ``(..., B, S)``, and a matrix acts from the right (``W h`` is ``h @ W.mT``). Every
+  method accepts extra leading dimensions: time (a chunk of steps at once), and stacks of networks, whose parameters
+  then carry the same leading dimensions before their own shape (``W_hh`` of shape ``(..., N, N)``).
+* Parameters are a frozen dataclass of float64 arrays with a readout ``u`` (shape ``(..., N)``, unit norm): the
+  loss is ``L = u·h_t`` summed over the batch. Each parameter class names its cell (``params.cell_name``).
+* The forward pass keeps only the states. The backward step receives the states on both sides of the step and the
+  input, and recomputes whatever else it needs (a gate, a derivative) from them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Theory:
+    """What a cell's theory says about its step Jacobians, from the parameters alone.
+
+    Attributes
+    ----------
+    recurrent : ndarray, shape (..., S, S) — the matrix the state is multiplied by at each step, before any
+        elementwise factor (``W_hh`` for the vanilla cell). Its eigenvalues and singular values are shown.
+    gamma : float — a bound on the elementwise factor, ``sup |act'|``, so that ``||J_t||_2 <= gamma * sigma_max``
+        (the Pascanu et al. 2013 bound on ``||dh_T/dh_t||_2`` is ``(gamma * sigma_max)^(T-t)``).
+    """
+
+    recurrent: Array
+    gamma: float
+
+
+class Cell(ABC):
+    """One recurrent update rule. Subclasses are frozen dataclasses of their settings (an activation, a leak)."""
+
+    #: the name of the cell in configurations and the UI
+    name: str = ""
+
+    # -- shapes ---------------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def state_size(self, params: Any) -> int:
+        """``S``, the length of the state vector of one sequence."""
+
+    @abstractmethod
+    def output(self, s: Array) -> Array:
+        """The part of the state ``(..., S)`` that a readout sees: ``h``, shape ``(..., N)``."""
+
+    @abstractmethod
+    def readout(self, params: Any) -> Array:
+        """``dL/ds_t`` where the loss ``L = u·h_t`` reads the state: ``u`` placed in state space, shape ``(..., S)``."""
+
+    # -- the step and its backward step ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def step(self, params: Any, s_prev: Array, x: Array) -> Array:
+        """One step forward: ``s_t`` from ``s_{t-1}`` ``(..., B, S)`` and ``x_t`` ``(..., B, D)``."""
+
+    @abstractmethod
+    def delta(self, params: Any, g: Array, s_prev: Array, s: Array, x: Array) -> Array:
+        """The local gradient of a step from ``g = dL/ds_t``: the gradient at the step's pre-activations (``dL/da_t``),
+        from which :meth:`backward` and :meth:`param_grads` continue. Linear in ``g``."""
+
+    @abstractmethod
+    def backward(self, params: Any, g: Array, s_prev: Array, s: Array, x: Array) -> Array:
+        """One step backward: ``dL/ds_{t-1} = J_t^T g`` from ``g = dL/ds_t`` (a vector-Jacobian product).
+
+        ``g`` may hold any number of rows per sequence's states (the engine passes the rows of a whole Jacobian
+        product ``dh_T/dh_t`` to get the next one).
+        """
+
+    @abstractmethod
+    def jvp(self, params: Any, q: Array, s_prev: Array, s: Array, x: Array) -> Array:
+        """``J_t q`` for tangent vectors ``q`` of shape ``(..., S, k)`` (columns), at the step from ``s_prev`` to
+        ``s`` (each ``(..., S)``): the forward Jacobian-vector product the Lyapunov exponents follow."""
+
+    @abstractmethod
+    def param_grads(self, params: Any, delta: Array, s_prev: Array, x: Array) -> dict[str, Array]:
+        """The parameter gradients of the steps given, summed over every leading axis (steps and batch).
+
+        ``delta`` ``(..., B, K)`` is :meth:`delta` of those steps, ``s_prev`` and ``x`` their states before and their
+        inputs. Returns one array per parameter, shaped like it (the readout ``u`` excluded). Single network only.
+        """
+
+    # -- what the diagnostics need ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def theory(self, params: Any) -> Theory:
+        """The recurrent matrix and the elementwise bound, for the spectrum and the Pascanu bound."""
+
+    def saturated(self, s: Array) -> Array:
+        """Fraction of units whose gradient is (nearly) cut at this state, over the last axis; NaN if undefined."""
+        return np.full(s.shape[:-1], np.nan)
