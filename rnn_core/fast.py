@@ -219,7 +219,7 @@ def fold_in_parallel(fold: Callable[[list], Any], items: list, add: Callable[[An
             and work >= THRESHOLDS["halves_min_work"]):
         return NOT_TAKEN
     with serial_blas:
-        other = _pool.submit(fold, items[1::2])
+        other = _pool.submit(_as_here(fold), items[1::2])
         try:
             mine = fold(items[0::2])
         finally:
@@ -236,11 +236,21 @@ def _in_halves(fn: Callable[[slice], None], params: Any, out: Array) -> None:
         fn(slice(None))
         return
     with serial_blas:
-        other = _pool.submit(fn, slice(B // 2, B))
+        other = _pool.submit(_as_here(fn), slice(B // 2, B))
         try:
             fn(slice(0, B // 2))
         finally:
             other.result()  # waits, and re-raises the other half's exception
+
+
+def _as_here(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` for another thread, under this thread's floating-point error settings (``np.errstate`` is per thread)."""
+    settings = np.geterr()
+
+    def run(arg: Any) -> Any:
+        with np.errstate(**settings):
+            return fn(arg)
+    return run
 
 
 def _find_blas_setter() -> Callable[[int], int] | None:

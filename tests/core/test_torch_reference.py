@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_core import ACTIVATIONS, Config, backward, forward, init_inputs, init_params, param_grads
+from rnn_core import ACTIVATIONS, Config, backward, forward, gradients, init_inputs, init_params, param_grads
 
 torch = pytest.importorskip("torch")
 
@@ -88,6 +88,26 @@ def test_parameter_gradients_agree_with_autograd(setup, nonlinearity, loss):
     assert _rel(db, rnn.bias_ih_l0.grad.numpy()) < RTOL
     # bias_hh enters the same pre-activation as bias_ih, so its gradient is the same dL/db
     assert _rel(db, rnn.bias_hh_l0.grad.numpy()) < RTOL
+
+
+def test_an_initial_state_agrees_with_torch(setup, nonlinearity, loss):
+    # h0 given to both (PyTorch's (layers, B, N)); the one-pass gradients(): states, dL/dh_0 and the parameters
+    cfg, p, x = setup
+    h0 = np.random.default_rng(4).normal(0, 0.5, (cfg.batch_size, cfg.hidden_size))
+    rnn = _torch_rnn(p, nonlinearity)
+    h0t = torch.from_numpy(h0[None].copy()).requires_grad_(True)
+    out, _ = rnn(torch.from_numpy(x), h0t)
+    u = torch.from_numpy(p.u)
+    L = (out[-1] @ u).sum() if loss == "last" else (out @ u).sum()
+    L.backward()
+    traj = forward(p, x, nonlinearity, h0=h0)
+    np.testing.assert_allclose(traj.h[1:], out.detach().numpy(), rtol=RTOL, atol=1e-14)
+    grad, pg = gradients(p, traj, x, loss)
+    assert _rel(grad.values()[0], h0t.grad[0].numpy()) < RTOL  # dL/dh_0
+    dW_hh, dW_xh, db = pg.values()
+    assert _rel(dW_hh, rnn.weight_hh_l0.grad.numpy()) < RTOL
+    assert _rel(dW_xh, rnn.weight_ih_l0.grad.numpy()) < RTOL
+    assert _rel(db, rnn.bias_ih_l0.grad.numpy()) < RTOL
 
 
 @pytest.mark.parametrize("name, fn", [
