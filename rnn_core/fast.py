@@ -25,11 +25,12 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .cells import Elman
+from .cells import Elman, Params
 
 Array = np.ndarray
 
@@ -116,13 +117,13 @@ def gradients(params: Any, traj: Any, loss: str) -> tuple[Any, Any] | None:
 def _elman_forward(cell: Elman, p: Any, x: Array, s: Array) -> None:
     """``s[t] = act(s[t-1] @ W_hh^T + (x[t-1] @ W_xh^T + b))``, in place, the drive a chunk of steps at a time."""
     T = x.shape[0]
-    W_t, W_xh_t, f = np.ascontiguousarray(p.W_hh.mT), p.W_xh.mT, cell.act.f
+    product, W_xh_t, f = _recurrent_product(p, transpose=True), p.W_xh.mT, cell.act.f
     a = np.empty(s.shape[1:])  # a_t, reused
     chunk = max(1, DRIVE_CHUNK // a.size)
     for t0 in range(0, T, chunk):
         drive = x[t0:t0 + chunk] @ W_xh_t + p.b[..., None, :]  # (L, ..., B, N)
         for t in range(t0 + 1, t0 + len(drive) + 1):
-            np.matmul(s[t - 1], W_t, out=a)
+            product(s[t - 1], a)
             a += drive[t - 1 - t0]
             f(a, s[t])
 
@@ -137,7 +138,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
     """
     from .bptt import PARAM_CHUNK, _add_sums, add_readout, normalize  # the engine's own
 
-    W, df = p.W_hh, cell.act.df
+    product, df = _recurrent_product(p, transpose=False), cell.act.df
     u = p.u[..., None, :]
     any_inject = inject.reshape(inject.shape[0], -1).any(axis=1)
     keep = max(RENORMALIZE_EVERY, min(top, PARAM_CHUNK // v[0].size)) if x is not None else RENORMALIZE_EVERY
@@ -151,7 +152,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
         np.multiply(delta, g, out=delta)
         if valid_T is not None:  # the states past an overflow are NaN, their gradient zero
             np.copyto(delta, 0.0, where=(tau > valid_T)[..., None])
-        return np.matmul(delta, W, out=v[tau - 1])
+        return product(delta, v[tau - 1])
 
     def flush(lowest: int) -> None:
         """Add the parameter gradients of the steps kept (lowest + 1 .. ) to the total, on their largest scale."""
@@ -201,6 +202,58 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
     if x is not None:
         flush(0)
     return total
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A stack of networks that share their recurrent matrix up to a gain (a sweep)
+
+
+@dataclass(frozen=True)
+class ScaledStack(Params):
+    """Stacked vanilla-cell parameters whose recurrent matrices are gains times a few unit matrices.
+
+    ``W_hh[s, g] = gains[s, g] * W_unit[s]`` (materialized, so the generic engine reads them as any stack); the fast
+    path multiplies by ``W_unit[s]`` once for all the gains of ``s`` instead: one product of ``G * B`` rows per unit
+    matrix, read from cache, rather than ``G`` products of ``B`` rows that each read their own matrix from memory
+    (the regime map: 120 matrices of 128 x 128 per step, 15.7 MB; 2.3 s instead of 0.7 for the default map).
+    """
+
+    W_unit: Array | None = None  # (S, N, N)
+    gains: Array | None = None  # (S, G)
+
+    @classmethod
+    def build(cls, W_unit: Array, gains: Array, W_xh: Array, b: Array, u: Array) -> ScaledStack:
+        """From ``W_unit`` (S, N, N), ``gains`` (S, G) and the other parameters stacked to (S, G, ...)."""
+        return cls(gains[..., None, None] * W_unit[:, None], W_xh, b, u, W_unit=W_unit, gains=gains)
+
+
+def tangent_map(cell: Any, params: Any) -> Callable[[Array, Array, Array, Array], Array] | None:
+    """A faster ``cell.jvp`` for the Lyapunov exponents, or None: a ScaledStack's tangent vectors of all gains
+    multiplied by each unit matrix at once."""
+    if not (ENABLED and type(cell) is Elman and isinstance(params, ScaledStack)):
+        return None
+    W, gains = params.W_unit, params.gains[..., None, None]  # (S, N, N), (S, G, 1, 1)
+
+    def jvp(q: Array, h_prev: Array, h: Array, x: Array) -> Array:  # q (S, G, N, k) -> J q, as Elman.jvp
+        S, G, N, k = q.shape
+        Wq = np.matmul(W, q.transpose(0, 2, 1, 3).reshape(S, N, G * k)).reshape(S, N, G, k).transpose(0, 2, 1, 3)
+        return cell.act.dact(h)[..., :, None] * (gains * Wq)
+    return jvp
+
+
+def _recurrent_product(p: Params, transpose: bool) -> Callable[[Array, Array], Array]:
+    """``product(rows, out)``: ``rows @ W_hh.mT`` (``transpose``, the forward pass) or ``rows @ W_hh`` into ``out``."""
+    if not isinstance(p, ScaledStack):
+        W = np.ascontiguousarray(p.W_hh.mT) if transpose else p.W_hh
+        return lambda rows, out: np.matmul(rows, W, out=out)
+    W = np.ascontiguousarray(p.W_unit.mT if transpose else p.W_unit)  # (S, N, N)
+    S = W.shape[0]
+    gains = p.gains[:, :, None, None]
+
+    def product(rows: Array, out: Array) -> Array:  # rows (S, G, B, N): the G gains' rows in one product per unit
+        unit = np.matmul(rows.reshape(S, -1, rows.shape[-1]), W)  # (S, G * B, N); rows may be a strided half
+        return np.multiply(unit.reshape(out.shape), gains, out=out)
+    return product
 
 
 # ----------------------------------------------------------------------------------------------------------------

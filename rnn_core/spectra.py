@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fast
 from .rnn import Trajectory
 
 Array = np.ndarray
@@ -99,9 +100,10 @@ def lyapunov_spectrum(params: Any, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     Q = np.broadcast_to(initial_frame(S, k, seed) if start is None else start, (*lead, S, k)).copy()
     total = np.zeros((*lead, k))
     T = int(valid.max(initial=0))
+    jvp = fast.tangent_map(cell, params) or (lambda q, *states: cell.jvp(params, q, *states))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t in range(1, T + 1):
-            step = cell.jvp(params, Q, s[t - 1], s[t], x[t - 1, ..., 0, :])
+            step = jvp(Q, s[t - 1], s[t], x[t - 1, ..., 0, :])
             Q = np.where((t <= valid)[..., None, None], step, Q) if lead else step  # past an overflow: unchanged
             if t % REORTHONORMALIZE == 0 or t == T:
                 Q, r = _qr(Q)

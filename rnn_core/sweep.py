@@ -12,7 +12,8 @@ from .activations import get_activation
 from .bptt import backward
 from .config import Config
 from .diagnosis import HORIZON_DECADES, classify, fit_rate, memory_horizon
-from .rnn import Params, forward, init_inputs, init_params
+from .fast import ScaledStack
+from .rnn import forward, init_inputs, init_params
 from .spectra import initial_frame, lyapunov_spectrum, spectrum
 
 Array = np.ndarray
@@ -57,7 +58,7 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
     def stack(name: str) -> np.ndarray:  # (S, G, ...): seed s's array for every gain
         a = np.stack([getattr(p, name) for p in unit])
         return np.broadcast_to(a[:, None], (S, G, *a.shape[1:]))
-    stacked = Params(gains[None, :, None, None] * W1[:, None], stack("W_xh"), stack("b"), stack("u"))
+    stacked = ScaledStack.build(W1, np.broadcast_to(gains, (S, G)), stack("W_xh"), stack("b"), stack("u"))
     x = np.stack([init_inputs(base.replace(seed=s)) for s in seeds], axis=1)[:, :, None]  # (T, S, 1, B, D)
     spec = spectrum(W1)  # of W(1); the spectrum of g * W(1) is g times it
     # One Lyapunov exponent from each seed's own starting vector, the first column of analyze()'s frame: a row then
