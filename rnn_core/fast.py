@@ -146,12 +146,16 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
     kept: list[tuple[int, Array]] = []  # to its own scale: (steps in the block, log10 scale per sequence)
     total = None
 
+    def dact(t0: int, t1: int, out: Array) -> None:
+        """act'(a_tau) for tau = t0..t1-1 into ``out``, in one call; 0 past an overflow (the states there are NaN)."""
+        df(s[t0:t1], out)
+        if valid_T is not None:
+            np.copyto(out, 0.0, where=(np.arange(t0, t1).reshape(-1, *([1] * valid_T.ndim)) > valid_T)[..., None])
+
     def step(tau: int, g: Array, delta: Array) -> Array:
-        """v[tau-1] = J_tau^T g (not normalized): (act'(h_tau) * g) @ W_hh, with delta = act'(h_tau) * g."""
-        df(s[tau], delta)
+        """v[tau-1] = J_tau^T g (not normalized): (act'(h_tau) * g) @ W_hh; ``delta`` holds act'(h_tau) and is
+        left holding delta = act'(h_tau) * g."""
         np.multiply(delta, g, out=delta)
-        if valid_T is not None:  # the states past an overflow are NaN, their gradient zero
-            np.copyto(delta, 0.0, where=(tau > valid_T)[..., None])
         return product(delta, v[tau - 1])
 
     def flush(lowest: int) -> None:
@@ -184,6 +188,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
         if later.size:
             end += int(later[-1])
         g, d = v[t], room(t - end, t)
+        dact(end + 1, t + 1, d)
         for tau in range(t, end, -1):
             g = step(tau, g, d[tau - end - 1])
         block = v[end:t]  # (L, ..., B, N): raw products relative to 10**scale[t]
@@ -193,6 +198,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
             block /= n[..., None]
             kept.append((t - end, scale[t].copy()))
         else:  # a block that left float64's comfortable range, or hit an exact zero: step by step, exactly
+            dact(end + 1, t + 1, d)
             for tau in range(t, end, -1):
                 normalize(step(tau, v[tau], d[tau - end - 1]), scale[tau], v[tau - 1], scale[tau - 1])
                 kept.append((1, scale[tau].copy()))
@@ -245,6 +251,8 @@ def _recurrent_product(p: Params, transpose: bool) -> Callable[[Array, Array], A
     """``product(rows, out)``: ``rows @ W_hh.mT`` (``transpose``, the forward pass) or ``rows @ W_hh`` into ``out``."""
     if not isinstance(p, ScaledStack):
         W = np.ascontiguousarray(p.W_hh.mT) if transpose else p.W_hh
+        if W.ndim == 2:  # np.dot: a third of np.matmul's call overhead for a (1, 64) x (64, 64) product
+            return lambda rows, out: np.dot(rows, W, out=out)
         return lambda rows, out: np.matmul(rows, W, out=out)
     W = np.ascontiguousarray(p.W_unit.mT if transpose else p.W_unit)  # (S, N, N)
     S = W.shape[0]
