@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .cells import Elman, Params
+from .logdomain import PARAM_CHUNK, LogGrad, ParamGrads, add_readout, add_sums, normalize
 
 Array = np.ndarray
 
@@ -78,24 +79,19 @@ def backward_loop(cell: Any, params: Any, traj: Any, v: Array, scale: Array, inj
     return lambda: _in_halves(run, params, v)
 
 
-def gradients(params: Any, traj: Any, loss: str) -> tuple[Any, Any] | None:
+def gradients(params: Any, traj: Any, inject: Array) -> tuple[Any, Any] | None:
     """``bptt.gradients`` in one pass, or None: the vanilla cell's backward loop adds up the parameter gradients of
     each block of steps as it goes, from the deltas it has just computed (as min-char-rnn adds ``dWhh`` in its
     backward loop), instead of a second pass that recomputes them from the stored gradients."""
-    from .bptt import LogGrad, ParamGrads, _add_sums, loss_steps
-
     cell = traj.cell
     if not (ENABLED and type(cell) is Elman and traj.valid_T.ndim == 1):
         return None
     s, x = traj.s, traj.x
-    inject = loss_steps(traj, loss)
     v, scale = np.zeros(s.shape), np.full(s.shape[:-1], -np.inf)
     top = int(traj.valid_T.max())
     halves: dict[int, Any] = {}
 
     def run(rows: slice) -> None:
-        from .bptt import add_readout
-
         add_readout(v[top, rows], scale[top, rows], params.u[None], inject[top, rows])
         halves[rows.start or 0] = _elman_backward(
             cell, params, s[:, rows], traj.valid_T[rows] if traj.overflowed else None, v[:, rows], scale[:, rows],
@@ -105,7 +101,7 @@ def gradients(params: Any, traj: Any, loss: str) -> tuple[Any, Any] | None:
         _in_halves(run, params, v)
     total = None
     for start in sorted(halves):
-        total = _add_sums(total, halves[start])
+        total = add_sums(total, halves[start])
     steps = np.arange(traj.T + 1)[:, None]
     grad = LogGrad(v, np.where(steps <= traj.valid_T, scale, np.nan))
     if total is None:
@@ -136,8 +132,6 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
     (a single network), also the parameter gradients of these sequences, as ``(log10 scale, {name: mantissa})``:
     the deltas of the steps done are kept (up to ``PARAM_CHUNK`` values) and summed in one product.
     """
-    from .bptt import PARAM_CHUNK, _add_sums, add_readout, normalize  # the engine's own
-
     product, df = _recurrent_product(p, transpose=False), cell.act.df
     u = p.u[..., None, :]
     any_inject = inject.reshape(inject.shape[0], -1).any(axis=1)
@@ -171,7 +165,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
         with np.errstate(under="ignore"):
             d *= np.where(np.isfinite(refs), 10.0 ** (refs - ref), 0.0)[..., None]
         h_prev = s[lowest:lowest + n] if valid_T is None else np.nan_to_num(s[lowest:lowest + n])
-        total = _add_sums(total, (float(ref), cell.param_grads(p, d, h_prev, x[lowest:lowest + n])))
+        total = add_sums(total, (float(ref), cell.param_grads(p, d, h_prev, x[lowest:lowest + n])))
 
     def room(L: int, t: int) -> Array:
         """Space for the deltas of the L steps below t, flushing what is kept first when it would not fit."""

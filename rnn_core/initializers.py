@@ -108,3 +108,15 @@ def init_matrix(name: str, n_out: int, n_in: int, gain: float, rng: np.random.Ge
         allowed = ", ".join(repr(k) for k in INITIALIZERS)
         raise ValueError(f"init={name!r} is not one of {allowed}") from None
     return np.asarray(fn(n_out, n_in, float(gain), rng), dtype=np.float64)
+
+
+def streams(seed: int) -> list[np.random.Generator]:
+    """Four independent generators of ``seed`` (W_hh, W_xh and b, inputs, readout): changing the initializer never
+    changes the inputs or the readout."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+
+
+def readout_vector(N: int, seed: int) -> Array:
+    """The loss's readout ``u``: a random unit vector of length ``N``, from its own stream of ``seed``."""
+    u = streams(seed)[3].normal(size=N)
+    return u / np.linalg.norm(u)

@@ -15,7 +15,7 @@ import numpy as np
 from . import fast
 from .cells import Cell, Elman, Params
 from .config import Config
-from .initializers import init_matrix
+from .initializers import init_matrix, readout_vector, streams
 from .inputs import make_inputs
 
 Array = np.ndarray
@@ -23,23 +23,12 @@ Array = np.ndarray
 __all__ = ["Params", "Trajectory", "as_cell", "forward", "init_inputs", "init_params", "readout_vector"]
 
 
-def _streams(seed: int) -> list[np.random.Generator]:
-    # Independent streams, so that changing the initializer never changes the inputs or the readout.
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-
-
-def readout_vector(N: int, seed: int) -> Array:
-    """The loss's readout ``u``: a random unit vector of length ``N``, from its own stream of ``seed``."""
-    u = _streams(seed)[3].normal(size=N)
-    return u / np.linalg.norm(u)
-
-
 def init_params(config: Config) -> Params:
     """Draw the weights a configuration describes, reproducibly from its seed.
 
     ``W_hh`` from ``config.init`` with ``config.gain``; ``W_xh ~ N(0, 1/D)``; ``b ~ N(0, bias_scale^2)``.
     """
-    rng_hh, rng_xh, _, _ = _streams(config.seed)
+    rng_hh, rng_xh, _, _ = streams(config.seed)
     N, D = config.hidden_size, config.input_dim
     W_hh = init_matrix(config.init, N, N, config.gain, rng_hh)
     W_xh = init_matrix("normal", N, D, 1.0, rng_xh)
@@ -50,7 +39,7 @@ def init_params(config: Config) -> Params:
 def init_inputs(config: Config) -> Array:
     """The input sequence ``x`` of shape ``(T, B, D)`` a configuration describes."""
     return make_inputs(config.input_kind, config.seq_len, config.batch_size, config.input_dim, config.input_scale,
-                       _streams(config.seed)[2], config.text)
+                       streams(config.seed)[2], config.text)
 
 
 def as_cell(cell: Cell | str) -> Cell:

@@ -24,6 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from ..activations import Activation, get_activation, saturated_fraction
+from ..initializers import readout_vector
 from .base import Cell, Theory
 
 Array = np.ndarray
@@ -79,8 +80,6 @@ class Params:
         Missing pieces default to zeros (``W_xh`` with ``input_size`` columns, ``b``) and a seeded random unit
         readout ``u`` (the one :func:`rnn_core.init_params` draws for that seed).
         """
-        from ..rnn import readout_vector  # the readout every cell draws alike
-
         W_hh = np.array(W_hh, dtype=np.float64)
         N = W_hh.shape[-1] if W_hh.ndim else 0
         W_xh = np.zeros((*W_hh.shape[:-2], N, input_size)) if W_xh is None else np.array(W_xh, dtype=np.float64)

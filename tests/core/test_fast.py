@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from rnn_core import Config, backward, fast, forward, gradients, init_inputs, init_params, param_grads
+from rnn_core.bptt import loss_steps
 from rnn_core.sweep import sweep
 
 RTOL = 1e-10
@@ -108,10 +109,10 @@ def test_fast_paths_are_actually_taken(monkeypatch):
     p, x = init_params(c), init_inputs(c)
     traj = forward(p, x, "tanh")
     assert fast.forward_loop(traj.cell, p, traj.x, traj.s.copy()) is not None
-    assert fast.gradients(p, traj, "last") is not None
+    assert fast.gradients(p, traj, loss_steps(traj, "last")) is not None
     monkeypatch.setattr(fast, "ENABLED", False)
     assert fast.forward_loop(traj.cell, p, traj.x, traj.s.copy()) is None
-    assert fast.gradients(p, traj, "last") is None
+    assert fast.gradients(p, traj, loss_steps(traj, "last")) is None
 
 
 def test_halves_run_both_halves_and_propagate_errors(monkeypatch):
