@@ -59,11 +59,17 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (o
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnn_core") if CORES > 1 else None
 
 
-def forward_loop(cell: Any, params: Any, x: Array, s: Array) -> Callable[[], None] | None:
-    """A faster forward time loop that fills ``s[1:]`` from ``s[0]``, or None for the generic one."""
+def forward_loop(cell: Any, params: Any, x: Array, s: Array) -> Callable[[], bool] | None:
+    """A faster forward time loop that fills ``s[1:]`` from ``s[0]`` and returns whether every state is finite, or
+    None for the generic one."""
     if not (ENABLED and type(cell) is Elman):
         return None
-    return lambda: _in_halves(lambda rows: _elman_forward(cell, params, x[..., rows, :], s[..., rows, :]), params, s)
+    finite: list[bool] = []  # one entry per chunk of steps of each half
+
+    def run() -> bool:
+        _in_halves(lambda rows: _elman_forward(cell, params, x[..., rows, :], s[..., rows, :], finite), params, s)
+        return all(finite)
+    return run
 
 
 def backward_loop(cell: Any, params: Any, traj: Any, v: Array, scale: Array, inject: Array,
@@ -110,8 +116,11 @@ def gradients(params: Any, traj: Any, inject: Array) -> tuple[Any, Any] | None:
     return grad, ParamGrads(total[1], total[0])
 
 
-def _elman_forward(cell: Elman, p: Any, x: Array, s: Array) -> None:
-    """``s[t] = act(s[t-1] @ W_hh^T + (x[t-1] @ W_xh^T + b))``, in place, the drive a chunk of steps at a time."""
+def _elman_forward(cell: Elman, p: Any, x: Array, s: Array, finite: list[bool]) -> None:
+    """``s[t] = act(s[t-1] @ W_hh^T + (x[t-1] @ W_xh^T + b))``, in place, the drive a chunk of steps at a time; for
+    each chunk, whether its states are all finite goes to ``finite`` (a sum is finite only if every term is, and
+    it is taken while the chunk is in cache: after the loop, one pass over all states cost 6% of the forward pass
+    at (N, T, B) = (256, 500, 64))."""
     T = x.shape[0]
     product, W_xh_t, f = _recurrent_product(p, transpose=True), p.W_xh.mT, cell.act.f
     a = np.empty(s.shape[1:])  # a_t, reused
@@ -122,6 +131,7 @@ def _elman_forward(cell: Elman, p: Any, x: Array, s: Array) -> None:
             product(s[t - 1], a)
             a += drive[t - 1 - t0]
             f(a, s[t])
+        finite.append(bool(np.isfinite(s[t0 + 1:t0 + len(drive) + 1].sum())))
 
 
 def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Array, scale: Array, inject: Array,

@@ -155,15 +155,14 @@ def forward(params: Any, x: Array, cell: Cell | str = "tanh", h0: Array | None =
     with np.errstate(over="ignore", invalid="ignore"):
         fast_loop = fast.forward_loop(cell, params, x, s)
         if fast_loop is not None:
-            fast_loop()
+            overflowed = not fast_loop()
         else:
             for t in range(1, T + 1):  # the time loop
                 s[t] = cell.step(params, s[t - 1], x[t - 1])
+            overflowed = not np.isfinite(s.sum())  # a sum is finite only if every term is: one cheap pass
 
     valid_T = np.full((*lead, B), T)
-    with np.errstate(over="ignore", invalid="ignore"):
-        overflowed = not np.isfinite(s.sum())
-    if overflowed:  # one cheap pass; the exact per-step search only after an overflow
+    if overflowed:  # the exact per-step search only after an overflow
         finite = np.isfinite(s).all(axis=-1)  # (T+1, ..., B)
         finite = np.repeat(finite.all(axis=-1, keepdims=True), B, axis=-1)  # a network is as good as its worst row
         valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
