@@ -17,6 +17,8 @@ from .initializers import INITIALIZERS
 from .inputs import INPUT_KINDS
 
 LOSSES = ("last", "all")
+CELL_NAMES = ("rnn", "leaky", "lstm", "gru", "lru")
+FORGET_INITS = ("constant", "chrono")
 MAX_WORK = 2**24  # T * B * N: one float64 state array is then 128 MiB; the analysis keeps a few such arrays
 # The dashboard's stricter cap (32 MiB per array): a shared server with ~1 GB must survive a room of users.
 UI_MAX_WORK = 2**22
@@ -46,6 +48,9 @@ class Config:
     ValueError: activation='tahn' is not one of 'tanh', 'sigmoid', 'relu', 'leaky_relu', 'linear'
     """
 
+    cell: str = field(default="rnn", metadata=_spec(
+        "Cell", "The recurrent update rule: the vanilla RNN, a leaky RNN, an LSTM, a GRU or a linear recurrent unit.",
+        choices=CELL_NAMES))
     seq_len: int = field(default=100, metadata=_spec(
         "Sequence length T", "Number of time steps the RNN reads.", lo=1, hi=10_000, ui_hi=5_000))
     hidden_size: int = field(default=64, metadata=_spec(
@@ -75,6 +80,23 @@ class Config:
     bias_scale: float = field(default=0.0, metadata=_spec(
         "Bias scale", "b ~ N(0, bias_scale^2).", lo=0.0, hi=10.0))
 
+    leak: float = field(default=0.1, metadata=_spec(
+        "Leak α", "Leaky RNN: h_t = (1 - α) h_{t-1} + α act(W_hh h_{t-1} + W_xh x_t + b); α = 1 is the vanilla RNN.",
+        lo=0.001, hi=1.0))
+    forget_bias: float = field(default=1.0, metadata=_spec(
+        "Forget-gate bias", "LSTM: the forget gate's bias (1.0 keeps the cell state from the start).",
+        lo=-10.0, hi=10.0))
+    forget_init: str = field(default="constant", metadata=_spec(
+        "Forget-gate init", "LSTM: 'constant' uses the forget-gate bias; 'chrono' draws log U(1, T - 1) per unit "
+        "(Tallec & Ollivier 2018), and the input gate's bias is its negative.", choices=FORGET_INITS))
+    r_min: float = field(default=0.5, metadata=_spec(
+        "Ring r_min", "LRU: the smallest |λ| of the eigenvalue ring.", lo=0.0, hi=0.9999))
+    r_max: float = field(default=0.99, metadata=_spec(
+        "Ring r_max", "LRU: the largest |λ| of the eigenvalue ring (the memory horizon ~ 1 / (1 - r_max)).",
+        lo=0.0, hi=0.9999))
+    max_phase: float = field(default=6.283, metadata=_spec(
+        "Max phase", "LRU: eigenvalue phases drawn in [0, max_phase] (2π: the whole ring).", lo=0.0, hi=6.2832))
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             _check_field(f, getattr(self, f.name))
@@ -83,6 +105,8 @@ class Config:
                 # int into the float the field declares, so that to_dict() round trips compare equal
                 object.__setattr__(self, f.name, float(getattr(self, f.name)) + 0.0)
         check_work(self, MAX_WORK)
+        if self.r_min > self.r_max:
+            raise ValueError(f"r_min={self.r_min} exceeds r_max={self.r_max}: the ring needs r_min <= r_max")
         if self.init == "spectral_radius" and self.gain == 0:
             raise ValueError("gain=0.0 is not allowed with init='spectral_radius': the radius must be > 0")
 

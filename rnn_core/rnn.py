@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from . import fast
-from .cells import Cell, Elman, Params
+from .cells import Cell, Elman, Params, make_cell
 from .config import Config
-from .initializers import init_matrix, readout_vector, streams
+from .initializers import readout_vector, streams
 from .inputs import make_inputs
 
 Array = np.ndarray
@@ -23,17 +23,13 @@ Array = np.ndarray
 __all__ = ["Params", "Trajectory", "as_cell", "forward", "init_inputs", "init_params", "readout_vector"]
 
 
-def init_params(config: Config) -> Params:
-    """Draw the weights a configuration describes, reproducibly from its seed.
+def init_params(config: Config) -> Any:
+    """Draw the weights a configuration describes (for its cell, ``config.cell``), reproducibly from its seed.
 
-    ``W_hh`` from ``config.init`` with ``config.gain``; ``W_xh ~ N(0, 1/D)``; ``b ~ N(0, bias_scale^2)``.
+    The vanilla cell: ``W_hh`` from ``config.init`` with ``config.gain``; ``W_xh ~ N(0, 1/D)``;
+    ``b ~ N(0, bias_scale^2)``. Each cell's own rule is its ``init_params``.
     """
-    rng_hh, rng_xh, _, _ = streams(config.seed)
-    N, D = config.hidden_size, config.input_dim
-    W_hh = init_matrix(config.init, N, N, config.gain, rng_hh)
-    W_xh = init_matrix("normal", N, D, 1.0, rng_xh)
-    b = rng_xh.normal(0.0, config.bias_scale, size=N) if config.bias_scale > 0 else np.zeros(N)
-    return Params(W_hh, W_xh, b, readout_vector(N, config.seed))
+    return make_cell(config).init_params(config)
 
 
 def init_inputs(config: Config) -> Array:

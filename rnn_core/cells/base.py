@@ -38,21 +38,37 @@ class Theory:
 
     Attributes
     ----------
-    recurrent : ndarray, shape (..., S, S) — the matrix the state is multiplied by at each step, before any
-        elementwise factor (``W_hh`` for the vanilla cell). Its eigenvalues and singular values are shown.
+    recurrent : ndarray, shape (..., N, N), or None — the matrix the state is multiplied by at each step, before any
+        elementwise factor (``W_hh`` for the vanilla cell). Its eigenvalues and singular values are shown. None for a
+        cell with no single such matrix (the gated cells: their theory is in :meth:`Cell.reference_curves`).
     gamma : float — a bound on the elementwise factor, ``sup |act'|``, so that ``||J_t||_2 <= gamma * sigma_max``
         (the Pascanu et al. 2013 bound on ``||dh_T/dh_t||_2`` is ``(gamma * sigma_max)^(T-t)``).
+    step_bound : float, optional — a cell's own bound on ``||J_t||_2`` where it is not ``gamma * sigma_max``
+        (the leaky RNN: ``(1 - alpha) + alpha * gamma * sigma_max(W_hh)``).
     """
 
-    recurrent: Array
+    recurrent: Array | None
     gamma: float
+    step_bound: float | None = None
+
+    def bound(self, sigma_max: float) -> float:
+        """The bound on every ``||J_t||_2``: ``step_bound`` where the cell states its own, else ``gamma * sigma_max``
+        of the recurrent matrix (NaN where the cell has neither)."""
+        if self.step_bound is not None:
+            return float(self.step_bound)
+        return float(self.gamma * sigma_max) if self.recurrent is not None else float("nan")
 
 
 class Cell(ABC):
     """One recurrent update rule. Subclasses are frozen dataclasses of their settings (an activation, a leak)."""
 
-    #: the name of the cell in configurations and the UI
+    #: the name of the cell in configurations and the UI (``Config.cell``)
     name: str = ""
+
+    @classmethod
+    def from_config(cls, config: Any) -> Cell:
+        """The cell with the settings a :class:`~rnn_core.config.Config` gives it (an activation, a leak)."""
+        return cls()
 
     # -- shapes ---------------------------------------------------------------------------------------------------
 
@@ -109,3 +125,23 @@ class Cell(ABC):
     def saturated(self, s: Array) -> Array:
         """Fraction of units whose gradient is (nearly) cut at this state, over the last axis; NaN if undefined."""
         return np.full(s.shape[:-1], np.nan)
+
+    def state_parts(self, params: Any) -> dict[str, slice]:
+        """The named parts of the state vector (an LSTM: ``{"h": slice(0, N), "c": slice(N, 2N)}``); the engine
+        reports the gradient's norm on each part beside the whole (the LSTM's carousel is ``dL/dc_t``)."""
+        return {"h": slice(None)}
+
+    def reference_curves(self, params: Any, traj: Any) -> dict[str, Array]:
+        """The cell's own theory along the first sequence of ``traj``, as named curves of ``log10`` values over
+        ``t = 0..T`` (shape (T+1,), NaN where undefined), each describing the path from step ``t`` to the loss's step
+        ``T_v = traj.valid_T[0]``: the LSTM's carousel ``||dc_T/dc_t|| = max_i prod_{k=t+1..T} f_k,i`` (along the cell
+        state alone), the GRU's ``max_i prod z_k,i``, the LRU's exact ``max|lambda|^(T-t)``. Empty by default."""
+        return {}
+
+    def init_params(self, config: Any) -> Any:
+        """The parameters a :class:`~rnn_core.config.Config` describes, drawn reproducibly from its seed (the
+        streams of :func:`rnn_core.initializers.streams`: 0 for the recurrent weights, 1 for the input weights and
+        biases, 3 for the readout via :func:`~rnn_core.initializers.readout_vector`). A cell used only with
+        explicit parameters need not define it."""
+        raise NotImplementedError(f"the cell {self.name or type(self).__name__!r} draws no parameters from a Config; "
+                                  "pass them explicitly")

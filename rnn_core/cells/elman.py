@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from ..activations import Activation, get_activation, saturated_fraction
-from ..initializers import readout_vector
+from ..initializers import init_matrix, readout_vector, streams
 from .base import Cell, Theory
 
 Array = np.ndarray
@@ -47,7 +48,7 @@ class Params:
     b: Array
     u: Array
 
-    cell_name = "elman"
+    cell_name = "rnn"
 
     def __post_init__(self) -> None:
         N = self.W_hh.shape[-1]
@@ -93,7 +94,20 @@ class Elman(Cell):
     """The vanilla RNN cell with the activation called ``activation`` (tanh, sigmoid, relu, leaky_relu, linear)."""
 
     activation: str = "tanh"
-    name = "elman"
+    name = "rnn"
+
+    @classmethod
+    def from_config(cls, config: Any) -> Elman:
+        return cls(config.activation)
+
+    def init_params(self, config: Any) -> Params:
+        """``W_hh`` from ``config.init`` with ``config.gain``; ``W_xh ~ N(0, 1/D)``; ``b ~ N(0, bias_scale^2)``."""
+        rng_hh, rng_xh, _, _ = streams(config.seed)
+        N, D = config.hidden_size, config.input_dim
+        W_hh = init_matrix(config.init, N, N, config.gain, rng_hh)
+        W_xh = init_matrix("normal", N, D, 1.0, rng_xh)
+        b = rng_xh.normal(0.0, config.bias_scale, size=N) if config.bias_scale > 0 else np.zeros(N)
+        return Params(W_hh, W_xh, b, readout_vector(N, config.seed))
 
     def __post_init__(self) -> None:
         get_activation(self.activation)  # a clear error for an unknown name, at construction
