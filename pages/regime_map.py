@@ -5,7 +5,7 @@ import streamlit as st
 from rnn_core.phase import AXES, MAP_BUDGET, MapSettings, map_cost
 from ui import charts
 from ui.cache import cached_spectra, draw, map_with_progress
-from ui.controls import map_controls
+from ui.controls import CELL_LABELS, map_controls
 from ui.layout import page_setup
 from ui.state import url_warnings
 
@@ -17,6 +17,11 @@ st.caption("One configuration shows a curve; a map shows where the regimes are. 
            "is the measured per-step rate of the gradient (log10: blue vanishes, red explodes, white is stable), "
            "averaged over seeds. Click a cell to open it in the Explorer.")
 url_warnings()
+if config.cell != "rnn":
+    st.info(f"The regime map sweeps the vanilla RNN's gain; the {CELL_LABELS[config.cell]} chosen in the sidebar is "
+            "drawn in the Explorer and set beside others on the Compare page. This map uses the vanilla RNN with the "
+            "other settings of the sidebar.")
+    config = config.replace(cell="rnn")
 
 cost = map_cost(config, settings)
 if cost > MAP_BUDGET:

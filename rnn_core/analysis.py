@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_products, param_grads, step_contributions
-from .cells import Cell, Elman
+from .cells import Cell, Elman, make_cell
 from .config import Config
 from .diagnosis import Diagnosis, diagnose
-from .rnn import Trajectory, forward, init_inputs, init_params
+from .rnn import Trajectory, forward, init_inputs
 from .spectra import LYAPUNOV_K, Spectrum, lyapunov_spectrum, spectrum
 
 Array = np.ndarray
@@ -37,6 +37,11 @@ class Analysis:
     mean_abs_h, log10_norm_h, saturated : ndarray, shape (T+1,) — per step: mean |h| over units and batch,
         ``log10 ||h_t||`` (batch mean; -inf for h = 0) and the fraction of saturated units (NaN after overflow).
     diagnosis : Diagnosis.
+    cell : the cell analyzed.
+    reference : the cell's own theory curves, ``{name: log10 value per t}`` (shape (T+1,); see
+        ``Cell.reference_curves``): the LSTM's carousel, the GRU's update gates, the LRU's ``max|lambda|^(T-t)``.
+    part_norms : ``{part: log10 ||dL/ds_t[part]||}`` per step (batch mean) for a state of several parts (an LSTM's
+        ``h`` and ``c``); empty for a state of one part.
     """
 
     config: Config
@@ -54,6 +59,9 @@ class Analysis:
     log10_norm_h: Array
     saturated: Array
     diagnosis: Diagnosis
+    cell: Cell
+    reference: dict[str, Array]
+    part_norms: dict[str, Array]
 
     @property
     def loss_step(self) -> int:
@@ -95,9 +103,9 @@ def analyze(config: Config, params: Any | None = None, x: Array | None = None, *
     >>> a.diagnosis.regime, round(a.diagnosis.rate, 12)
     ('vanishing', 0.9)
     """
-    cell = Elman(config.activation) if cell is None else cell
-    params = init_params(config) if params is None else params
-    N = np.shape(params.u)[-1]
+    cell = make_cell(config) if cell is None else cell
+    params = cell.init_params(config) if params is None else params
+    N = getattr(params, "hidden_size", np.shape(params.u)[-1])
     if N != config.hidden_size:
         raise ValueError(f"params have hidden size {N} but config.hidden_size={config.hidden_size}")
     x = init_inputs(config) if x is None else np.asarray(x, dtype=np.float64)
@@ -108,7 +116,7 @@ def analyze(config: Config, params: Any | None = None, x: Array | None = None, *
     grad_last = backward(params, traj, "last")
     grad = grad_last if config.loss == "last" else backward(params, traj, config.loss)
     theory = cell.theory(params)
-    spec = spectrum(theory.recurrent)
+    spec = spectrum(theory.recurrent) if theory.recurrent is not None else Spectrum.empty()
     columns = lyapunov_spectrum(params, traj, k=lyapunov_k, seed=config.seed)[0]
     # lambda_max is the first QR column's exponent (what a sweep computes alone); the spectrum is shown sorted.
     lyap = -np.sort(-columns)
@@ -134,9 +142,22 @@ def analyze(config: Config, params: Any | None = None, x: Array | None = None, *
         by_lag = grad_last.log10_norm.mean(axis=-1)[Tv::-1]
         # the mean factor the activation puts on the gradient, <act'> (1 for cells without one)
         mean_dact = float(np.mean(traj.derivative()[1:Tv + 1])) if isinstance(cell, Elman) and Tv > 0 else 1.0
+    reference = {name: np.asarray(curve, dtype=float) for name, curve in cell.reference_curves(params, traj).items()}
+    parts = cell.state_parts(params)
+    part_norms = {name: _part_log10_norm(grad, part) for name, part in parts.items()} if len(parts) > 1 else {}
+    step_bound = theory.bound(float(spec.sigma_max))
     diag = diagnose(by_lag, gamma=theory.gamma, sigma_max=float(spec.sigma_max),
                     spectral_radius=float(spec.spectral_radius), lyapunov_max=float(columns[0]),
                     overflow_step=overflow if overflow > 0 else None, loss_step=Tv, mean_dact=mean_dact,
-                    activation=getattr(cell, "activation", cell.name))
+                    activation=getattr(cell, "activation", cell.name), step_bound=step_bound,
+                    bound_text=cell.bound_text(theory, float(spec.sigma_max)),
+                    reference={name: float(curve[0]) for name, curve in reference.items() if Tv > 0})
     return Analysis(config, params, x, traj, grad, grad_last, step_contributions(grad, traj), jac, skipped, spec,
-                    lyap, mean_abs_h, log10_norm_h, saturated, diag)
+                    lyap, mean_abs_h, log10_norm_h, saturated, diag, cell, reference, part_norms)
+
+
+def _part_log10_norm(grad: LogGrad, part: slice) -> Array:
+    """``log10 ||dL/ds_t||`` restricted to one part of the state, per step (geometric mean over the batch)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.sqrt(np.einsum("...i,...i->...", grad.v[..., part], grad.v[..., part]))
+        return (grad.log10_norm + np.log10(n)).mean(axis=-1)

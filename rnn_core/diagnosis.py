@@ -93,26 +93,33 @@ class Diagnosis:
 
 def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_radius: float,
              lyapunov_max: float, overflow_step: int | None, loss_step: int, mean_dact: float,
-             activation: str) -> Diagnosis:
-    """Measure the rate from the gradient curve (lags ``0..loss_step``) and say what it means."""
+             activation: str, step_bound: float | None = None, bound_text: str | None = None,
+             reference: dict[str, float] | None = None) -> Diagnosis:
+    """Measure the rate from the gradient curve (lags ``0..loss_step``) and say what it means.
+
+    ``step_bound`` is the bound on every step's Jacobian norm (default ``gamma * sigma_max``, the Pascanu bound; NaN
+    for a cell with none), ``bound_text`` how it is computed (default ``γ·σ_max = ...``); ``reference`` the cell's
+    own theory curves at the largest lag (log10), said in a last sentence.
+    """
     slope, zero_from = fit_rate(log10_by_lag)
     exponent = slope * math.log(10) if math.isfinite(slope) else slope
     rate = 10.0**slope if not math.isnan(slope) else math.nan
     regime = "vanishing" if zero_from is not None else classify(exponent)
     horizons = {10**d: memory_horizon(log10_by_lag, d) for d in HORIZON_DECADES}
-    pascanu = gamma * sigma_max
+    pascanu = gamma * sigma_max if step_bound is None else step_bound
     sentence = explain(regime=regime, rate=rate, slope=slope, K=len(log10_by_lag) - 1,
                        end=float(log10_by_lag[-1]) if len(log10_by_lag) else math.nan, zero_from=zero_from,
                        horizon=horizons[10**HORIZON_DECADES[0]], pascanu=pascanu, gamma=gamma, sigma_max=sigma_max,
                        overflow_step=overflow_step, loss_step=loss_step, mean_dact=mean_dact,
-                       activation=activation)
+                       activation=activation, bound_text=bound_text, reference=reference or {})
     return Diagnosis(rate, exponent, regime, horizons, gamma, sigma_max, spectral_radius, pascanu, lyapunov_max,
                      zero_from, overflow_step, loss_step, mean_dact, sentence)
 
 
 def explain(*, regime: str, rate: float, slope: float, K: int, end: float, zero_from: int | None,
             horizon: int | None, pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None,
-            loss_step: int, mean_dact: float, activation: str) -> str:
+            loss_step: int, mean_dact: float, activation: str, bound_text: str | None = None,
+            reference: dict[str, float] | None = None) -> str:
     """One plain sentence (or three) built only from the numbers, so it can never contradict the settings."""
     parts: list[str] = []
     if overflow_step is not None:
@@ -138,7 +145,12 @@ def explain(*, regime: str, rate: float, slope: float, K: int, end: float, zero_
         else:
             parts.append(f"The gradient keeps its size (a factor {rate:.3f} per step, stable): after {_steps(K)} it is "
                          f"{pow10_text(total)} of its size at the loss.")
-    bound = f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
+    for name, value in (reference or {}).items():
+        if K > 0 and math.isfinite(value):
+            parts.append(f"The cell's own theory, {name}, is {pow10_text(value)} after {_steps(K)}.")
+    if not math.isfinite(pascanu):  # a cell with no single recurrent matrix: no Pascanu bound to state
+        return " ".join(parts)
+    bound = bound_text or f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
     if pascanu < 1:
         parts.append(f"{bound} < 1, so the Pascanu bound guarantees vanishing.")
     elif regime == "vanishing" and K > 0:

@@ -60,3 +60,52 @@ PRESETS: tuple[Preset, ...] = (
 
 PRESETS_BY_NAME: dict[str, Preset] = {p.name: p for p in PRESETS}
 PRESETS_BY_SLUG: dict[str, Preset] = {p.slug: p for p in PRESETS}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One column of a comparison: a name and the settings it changes on the shared base configuration."""
+
+    slug: str
+    name: str
+    changes: tuple[tuple[str, object], ...]
+
+    def config(self, base: Config) -> Config:
+        return base.replace(**dict(self.changes))
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("rnn", "vanilla RNN, tanh", (("cell", "rnn"), ("activation", "tanh"))),
+    Variant("rnn-relu", "vanilla RNN, relu", (("cell", "rnn"), ("activation", "relu"))),
+    Variant("rnn-orthogonal", "vanilla RNN, orthogonal W_hh", (("cell", "rnn"), ("activation", "tanh"),
+                                                               ("init", "orthogonal"))),
+    Variant("leaky", "leaky RNN, α = 0.1", (("cell", "leaky"), ("activation", "tanh"), ("leak", 0.1))),
+    Variant("lstm", "LSTM, forget bias 1", (("cell", "lstm"), ("forget_init", "constant"), ("forget_bias", 1.0))),
+    Variant("lstm-chrono", "LSTM, chrono init", (("cell", "lstm"), ("forget_init", "chrono"))),
+    Variant("gru", "GRU", (("cell", "gru"),)),
+    Variant("lru", "LRU, |λ| in [0.5, 0.99]", (("cell", "lru"), ("r_min", 0.5), ("r_max", 0.99))),
+    Variant("lru-near-1", "LRU, |λ| in [0.99, 0.999]", (("cell", "lru"), ("r_min", 0.99), ("r_max", 0.999))),
+)
+VARIANTS_BY_SLUG = {v.slug: v for v in VARIANTS}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A named comparison: the variants side by side and the base settings they share."""
+
+    slug: str
+    name: str
+    variants: tuple[str, ...]
+    base: Config
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("gated", "Vanilla tanh vs LSTM vs GRU at T = 200", ("rnn", "lstm", "gru"),
+               Config(seq_len=200, gain=1.0, input_scale=0.5)),
+    Comparison("orthogonal", "Gaussian vs orthogonal W_hh", ("rnn", "rnn-orthogonal"),
+               Config(seq_len=200, gain=1.0, input_scale=0.1)),
+    Comparison("relu", "tanh vs relu", ("rnn", "rnn-relu"), Config(seq_len=100, gain=1.0)),
+    Comparison("lru", "LRU with |λ| near 1 vs vanilla tanh", ("lru-near-1", "lru", "rnn"), Config(seq_len=500)),
+    Comparison("leaky", "Leaky vs vanilla RNN", ("rnn", "leaky"), Config(seq_len=200, gain=1.0)),
+)
+COMPARISONS_BY_SLUG = {c.slug: c for c in COMPARISONS}

@@ -38,12 +38,21 @@ class Spectrum:
     eigenvalues: Array
     singular_values: Array
 
+    @classmethod
+    def empty(cls) -> Spectrum:
+        """The spectrum of a cell with no single recurrent matrix: no values, NaN radius and norm."""
+        return cls(np.empty(0, dtype=complex), np.empty(0))
+
     @property
     def spectral_radius(self) -> Array:
+        if self.eigenvalues.shape[-1] == 0:
+            return np.full(self.eigenvalues.shape[:-1], np.nan)
         return np.max(np.abs(self.eigenvalues), axis=-1)
 
     @property
     def sigma_max(self) -> Array:
+        if self.singular_values.shape[-1] == 0:
+            return np.full(self.singular_values.shape[:-1], np.nan)
         return self.singular_values[..., 0]
 
 

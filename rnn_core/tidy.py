@@ -22,23 +22,35 @@ QUANTITIES = {
 
 
 def gradient_frame(result: Analysis) -> pd.DataFrame:
-    """Columns ``t, lag, quantity, log10_value``: the curves of the gradient-norm chart, steps 0..loss step.
+    """Columns ``t, lag, quantity, label, log10_value``: the curves of the gradient-norm chart, steps 0..loss step.
 
     ``grad_norm`` is ``log10 ||dL/dh_t||`` (geometric mean over the batch) for the configured loss; the theory
-    lines start at 0 (norm 1) at lag 0. Rows with non-finite values are dropped.
+    lines start at 0 (norm 1) at lag 0. A cell's state parts add ``part:<name>`` (``dL/dc_t`` of an LSTM) and its own
+    theory ``ref:<name>`` curves (:attr:`Analysis.reference`). Rows with non-finite values are dropped.
     """
     d = result.diagnosis
     Tv = result.loss_step
     t = np.arange(Tv + 1)
     lag = Tv - t
     cols = {"grad_norm": result.grad_log10_norm()[: Tv + 1]}
+    labels = dict(QUANTITIES)
+    for part, curve in result.part_norms.items():  # an LSTM's dL/dc_t beside dL/dh_t (the whole state)
+        cols[f"part:{part}"] = curve[: Tv + 1]
+        labels[f"part:{part}"] = f"‖dL/d{part}_t‖ (measured, {part} alone)"
     if result.jacobians is not None:
         cols["jacobian_norm"] = result.jacobians.log10_norm[: Tv + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        cols["pascanu_bound"] = lag * np.log10(d.pascanu) if d.pascanu > 0 else np.where(lag == 0, 0.0, -np.inf)
+        if math.isfinite(d.pascanu):  # a cell with a step bound (the vanilla and leaky RNN)
+            cols["pascanu_bound"] = (lag * np.log10(d.pascanu) if d.pascanu > 0 else
+                                     np.where(lag == 0, 0.0, -np.inf))
+            if result.cell.name != "rnn":
+                labels["pascanu_bound"] = "(step bound)^(T−t)"
         cols["lyapunov"] = lag * d.lyapunov_max / math.log(10)
-    frames = [pd.DataFrame({"t": t, "lag": lag, "quantity": q, "log10_value": np.asarray(v, dtype=float)})
-              for q, v in cols.items()]
+    for name, curve in result.reference.items():  # the cell's own theory
+        cols[f"ref:{name}"] = curve[: Tv + 1]
+        labels[f"ref:{name}"] = f"{name} (theory)"
+    frames = [pd.DataFrame({"t": t, "lag": lag, "quantity": q, "label": labels[q],
+                            "log10_value": np.asarray(v, dtype=float)}) for q, v in cols.items()]
     df = pd.concat(frames, ignore_index=True)
     return df[np.isfinite(df["log10_value"])].reset_index(drop=True)
 

@@ -8,7 +8,7 @@ import pytest
 
 import rnn_core
 
-MODULES = ["rnn_core", *sorted(m.name for m in pkgutil.iter_modules(rnn_core.__path__, "rnn_core."))]
+MODULES = ["rnn_core", *sorted(m.name for m in pkgutil.walk_packages(rnn_core.__path__, "rnn_core."))]  # cells/ too
 WITH_EXAMPLES = [n for n in MODULES
                  if any(t.examples for t in doctest.DocTestFinder().find(importlib.import_module(n)))]
 

@@ -12,8 +12,6 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from rnn_core.tidy import QUANTITIES
-
 # The pages thin their frames (ui.view.thin) before drawing; Altair's 5,000-row guard would only stop a notebook
 # user from drawing a long run in full.
 alt.data_transformers.disable_max_rows()
@@ -29,12 +27,21 @@ COLORS = {
     "pascanu_bound": "#d1495b",
     "lyapunov": "#edae49",
 }
+EXTRA_COLORS = ["#7b2cbf", "#ff7f0e", "#6c757d", "#17becf"]  # a cell's own curves (dL/dc_t, its theory)
+# Per kind of curve: stroke width, dash, opacity, drawing order (the measured gradient last, on top).
+STYLE = {"lyapunov": (1.8, [6, 4], 1.0, 0), "pascanu_bound": (1.8, [6, 4], 1.0, 1), "ref": (2.0, [2, 3], 1.0, 2),
+         "jacobian_norm": (4.0, [1, 0], 0.55, 3), "part": (2.0, [1, 0], 0.9, 4), "grad_norm": (2.2, [1, 0], 1.0, 5)}
 REGIME_COLORS = {"vanishing": "#3b6fb6", "stable": "#4a9c5d", "exploding": "#c8553d"}
 
 
 T_AXIS = alt.Axis(tickMinStep=1, format="d")  # steps and units are whole numbers
 # a legend symbol for tick marks (legends draw them as dots): a thin filled bar, as an SVG path in symbol units
 VERTICAL_TICK = "M-0.12,-1H0.12V1H-0.12Z"
+
+
+def _kind(quantity: str) -> str:
+    """``'ref'`` and ``'part'`` for a cell's own curves (``ref:carousel``), else the quantity itself."""
+    return quantity.split(":", 1)[0]
 
 
 def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
@@ -48,28 +55,29 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
     ``df`` is :func:`rnn_core.tidy.gradient_frame`. ``x`` is ``'t'`` or ``'lag'``. The y range fits the measured
     curves; theory lines that leave it are clipped at the frame (they continue off the chart, not bend).
     """
-    measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"])]["log10_value"]
-    lo, hi = (float(measured.min()), float(measured.max())) if len(measured) else (-1.0, 1.0)
+    measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"]) | df["quantity"].str.startswith("part:")]
+    lo, hi = ((float(measured["log10_value"].min()), float(measured["log10_value"].max())) if len(measured)
+              else (-1.0, 1.0))
     pad = max(1.0, 0.08 * (hi - lo))
     domain = [math.floor(lo - pad), math.ceil(hi + pad)]
-    names = [q for q in QUANTITIES if q in set(df["quantity"])]
-    data = df.assign(label=df["quantity"].map(QUANTITIES))
+    # The curves in drawing order (the measured gradient last, on top); a cell's extra curves by kind.
+    kinds = {q: _kind(q) for q in df["quantity"].unique()}
+    names = sorted(kinds, key=lambda q: (STYLE[kinds[q]][3], q))
+    labels = [df.loc[df["quantity"] == q, "label"].iloc[0] for q in names]
+    colors = [COLORS.get(q) or EXTRA_COLORS[i % len(EXTRA_COLORS)] for i, q in enumerate(names)]
     x_title = "time step t" if x == "t" else "lag T − t (steps back from the loss)"
-    color = alt.Color("label:N", title=None, sort=[QUANTITIES[q] for q in names],
-                      scale=alt.Scale(domain=[QUANTITIES[q] for q in names], range=[COLORS[q] for q in names]),
+    color = alt.Color("label:N", title=None, sort=labels[::-1], scale=alt.Scale(domain=labels, range=colors),
                       legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=320))
     # One line mark whose width, dash and opacity follow the curve, not one layer per style: layering copies the
     # chart per layer, which made this the costliest chart to build. The theory lines are dashed, the Jacobian norm
     # wide and translucent under the measured gradient, which is drawn last so that it stays visible where the two
     # coincide: Vega draws the series in the order they first appear in the data (an ``order`` channel would instead
     # reorder the points along each line).
-    labels = [QUANTITIES[q] for q in names]
-    style = {"grad_norm": (2.2, [1, 0], 1.0, 3), "jacobian_norm": (4.0, [1, 0], 0.55, 2),
-             "pascanu_bound": (1.8, [6, 4], 1.0, 1), "lyapunov": (1.8, [6, 4], 1.0, 0)}
-    data = data.iloc[data["quantity"].map({q: v[3] for q, v in style.items()}).argsort(kind="stable")]
+    data = df.iloc[df["quantity"].map(names.index).argsort(kind="stable")]
+    style = {lb: STYLE[kinds[q]] for q, lb in zip(names, labels, strict=True)}
 
     def by_curve(channel, i: int):
-        return channel("label:N", legend=None, scale=alt.Scale(domain=labels, range=[style[q][i] for q in names]))
+        return channel("label:N", legend=None, scale=alt.Scale(domain=labels, range=[style[lb][i] for lb in labels]))
 
     return alt.Chart(data).mark_line(clip=True).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False), axis=T_AXIS),
@@ -83,12 +91,33 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
     ).properties(height=HEIGHT).interactive(bind_y=False)
 
 
-def heatmap_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
-    """Hidden states as a time × unit heatmap. ``df`` is :func:`rnn_core.tidy.states_frame` (thinned steps)."""
+def compare_gradient_chart(df: pd.DataFrame, names: list[str]) -> alt.Chart:
+    """Several networks' ``||dL/dh_t||`` on one log axis: ``df`` has the gradient frame's columns and ``network``."""
+    lo, hi = (float(df["log10_value"].min()), float(df["log10_value"].max())) if len(df) else (-1.0, 1.0)
+    pad = max(1.0, 0.08 * (hi - lo))
+    palette = ["#1f4e9c", "#d1495b", "#2ca58d", "#edae49"]
+    return alt.Chart(df).mark_line(strokeWidth=2.4, clip=True).encode(
+        x=alt.X("lag:Q", title="lag T − t (steps back from the loss)", scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("log10_value:Q", scale=alt.Scale(domain=[math.floor(lo - pad), math.ceil(hi + pad)]),
+                axis=_pow10_axis("‖dL/dh_t‖ (log scale)")),
+        color=alt.Color("network:N", title=None, sort=names,
+                        scale=alt.Scale(domain=names, range=palette[:len(names)]),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
+        tooltip=[alt.Tooltip("network:N"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
+                 alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
+    ).properties(height=HEIGHT).interactive(bind_y=False)
+
+
+def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None) -> alt.Chart:
+    """Hidden states as a time × unit heatmap. ``df`` is :func:`rnn_core.tidy.states_frame` (thinned steps).
+
+    The colour scale is ±1 for tanh (0..1 for sigmoid), else ±``bound`` (default: the 99th percentile of |h|), so
+    that several heatmaps can share one scale."""
     steps = np.sort(df["t"].unique())
     width = np.diff(steps, append=steps[-1] + 1) if steps.size else np.array([])
     data = df.assign(t_end=df["t"].map(dict(zip(steps, steps + width, strict=True))), unit_end=df["unit"] + 1)
-    bound = 1.0 if activation in ("tanh", "sigmoid") else float(np.nanquantile(np.abs(df["h"]), 0.99) or 1.0)
+    if bound is None:
+        bound = 1.0 if activation in ("tanh", "sigmoid") else float(np.nanquantile(np.abs(df["h"]), 0.99) or 1.0)
     domain = [0.0, 1.0] if activation == "sigmoid" else [-bound, bound]
     scheme = "viridis" if activation == "sigmoid" else "redblue"
     return alt.Chart(data).mark_rect().encode(

@@ -13,7 +13,7 @@ import streamlit as st
 from rnn_core import ACTIVATIONS, Config
 from rnn_core.config import FIELDS, UI_MAX_WORK, check_work
 from rnn_core.phase import AXES, VIEWS, MapSettings
-from rnn_core.presets import PRESETS, PRESETS_BY_NAME
+from rnn_core.presets import COMPARISONS, COMPARISONS_BY_SLUG, PRESETS, PRESETS_BY_NAME, VARIANTS, VARIANTS_BY_SLUG
 
 from .map_view import AXIS_TITLES
 from .state import VALUES, bind, load_url_once, preset_from_link, set_values
@@ -28,6 +28,12 @@ GAIN_GRID = sorted({0.0, 20.0, *(round(m * 10.0**e, 6) for e in range(-2, 2) for
                     *(a.standard_gain for a in ACTIVATIONS.values()), *(p.config.gain for p in PRESETS)})
 
 SLIDERS = ("seq_len", "hidden_size")
+CELL_LABELS = {"rnn": "vanilla RNN", "leaky": "leaky RNN", "lstm": "LSTM", "gru": "GRU",
+               "lru": "LRU (linear recurrent unit)"}
+CHOICE_LABELS = {"cell": CELL_LABELS.get}
+# The settings of one cell only: hidden for the others.
+CELL_FIELDS = {"leak": ("leaky",), "forget_init": ("lstm",), "forget_bias": ("lstm",), "r_min": ("lru",),
+               "r_max": ("lru",), "max_phase": ("lru",)}
 
 def apply_preset() -> None:
     """Callback of the preset menu: set every field (so nothing lingers from before), then clear the menu."""
@@ -48,7 +54,8 @@ def _widget(name: str, values: dict[str, Any]) -> Any:
     common = {"label": spec["label"], "help": spec["help"]}
     if spec["choices"] is not None:
         options = list(spec["choices"])
-        return st.selectbox(options=options, **common, **bind(VALUES, name, "index", options))
+        return st.selectbox(options=options, format_func=CHOICE_LABELS.get(name, str), **common,
+                            **bind(VALUES, name, "index", options))
     common.update(bind(VALUES, name))
     if name == "gain":
         options = sorted({*GAIN_GRID, st.session_state["gain_extra"], values["gain"]})
@@ -83,12 +90,15 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
             # rerun applies the pick above, before the menu is drawn, and redraws the controls with its settings.
             st.rerun()
         groups = {
-            "Network": ("activation", "init", "gain", "hidden_size", "bias_scale"),
+            "Network": ("cell", "activation", "leak", "forget_init", "forget_bias", "r_min", "r_max", "max_phase",
+                        "init", "gain", "hidden_size", "bias_scale"),
             "Sequence": ("seq_len", "batch_size", "input_kind", "input_scale", "input_size", "text"),
             "Training signal": ("loss", "seed"),
         }
         for title, names in groups.items():
-            shown = [n for n in names if n not in hidden and not _irrelevant(n, values)]
+            # a page that sets the cell itself (Compare) shows the settings the vanilla cell uses
+            seen = values if "cell" not in hidden else {**values, "cell": "rnn"}
+            shown = [n for n in names if n not in hidden and not _irrelevant(n, seen)]
             if not shown:
                 continue
             st.subheader(title)
@@ -100,6 +110,13 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
 
 def _irrelevant(name: str, values: dict[str, Any]) -> bool:
     """Controls that do nothing for the current choice stay out of the way."""
+    cell = values.get("cell", "rnn")
+    if name in CELL_FIELDS:
+        return cell not in CELL_FIELDS[name] or (name == "forget_bias" and values.get("forget_init") == "chrono")
+    if name == "activation":
+        return cell in ("lstm", "gru", "lru")  # their gates and linear recurrence fix the nonlinearity
+    if name in ("init", "gain", "bias_scale"):
+        return cell == "lru"  # drawn on its eigenvalue ring instead
     if name == "text":
         return values["input_kind"] != "text"
     if name == "input_size":
@@ -159,3 +176,26 @@ def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
 def config_json(config: Config) -> str:
     """The configuration as pretty JSON, for the download button."""
     return json.dumps(config.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _apply_comparison() -> None:
+    """Callback of the comparison menu: its variants and its base settings, then clear the menu."""
+    comparison = COMPARISONS_BY_SLUG.get(st.session_state.get("comparison") or "")
+    if comparison is None:
+        return
+    set_values(VALUES, comparison.base.to_dict())
+    st.session_state["compare_pick"] = list(comparison.variants)
+    st.session_state["comparison"] = None
+
+
+def compare_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The Compare page's own controls: a comparison preset and the 2-4 variants (kept in the URL as ``compare``)."""
+    load_url_once()
+    st.subheader("Compare")
+    st.selectbox("Comparison", [c.slug for c in COMPARISONS], index=None, key="comparison",
+                 format_func=lambda s: COMPARISONS_BY_SLUG[s].name, on_change=_apply_comparison,
+                 placeholder="Choose a comparison…", help="Sets the variants and the shared settings at once.")
+    picked = st.multiselect("Side by side (2 to 4)", [v.slug for v in VARIANTS], key="compare_pick",
+                            format_func=lambda s: VARIANTS_BY_SLUG[s].name, max_selections=4)
+    # the cell and its settings come from each variant; the sidebar sets what they share
+    return {"compare": ",".join(picked)}, ("cell", "activation", *CELL_FIELDS)

@@ -30,6 +30,7 @@ class PageSpec:
 PAGES = (
     PageSpec("pages/explorer.py", "Explorer", ":material/show_chart:", "explorer"),
     PageSpec("pages/regime_map.py", "Regime map", ":material/grid_on:", "regime_map"),
+    PageSpec("pages/compare.py", "Compare", ":material/compare:", "compare"),
     PageSpec("pages/tour.py", "Guided tour", ":material/school:", "tour"),
 )
 

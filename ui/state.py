@@ -18,11 +18,12 @@ import streamlit as st
 from rnn_core import Config, parse_lenient
 from rnn_core.config import FIELDS
 from rnn_core.phase import MAP_FIELDS, MapSettings
-from rnn_core.presets import PRESETS_BY_SLUG
+from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 
 from .text import LANGUAGES
 
-EXTRA_PARAMS = ("hide", "preset", "lang", *MAP_FIELDS)
+EXTRA_PARAMS = ("hide", "preset", "lang", "compare", *MAP_FIELDS)
+DEFAULT_COMPARE = ("rnn", "lstm", "gru")  # the Compare page without a link
 
 VALUES = "config_values"  # session key of the canonical settings (survives hidden widgets and page switches)
 
@@ -88,6 +89,18 @@ def load_url_once() -> None:
     st.session_state["hidden"] = hidden
     st.session_state["last_good"] = config.to_dict()
     st.session_state["gain_extra"] = config.gain
+    picked, compare_warnings = parse_compare(params.get("compare", ""))
+    st.session_state["compare_pick"] = picked
+    st.session_state["url_warnings"] += compare_warnings
+
+
+def parse_compare(raw: str) -> tuple[list[str], list[str]]:
+    """The Compare page's variants from a link (``compare=rnn,lstm``): 2 to 4 known slugs, else the default."""
+    names = [n.strip() for n in str(raw).split(",") if n.strip()]
+    picked = [n for n in dict.fromkeys(names) if n in VARIANTS_BY_SLUG][:4]
+    warnings = ([f"Ignored unknown or extra variants in compare: {', '.join(repr(n[:30]) for n in names[:5])}."]
+                if len(picked) < len(names) else [])
+    return (picked if len(picked) >= 2 else list(DEFAULT_COMPARE)), warnings
 
 def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
     """The controls an instructor's link hides: field names separated by commas, or 'all'."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnn_core import Config, analyze, get_activation
+from rnn_core import Config, analyze
 from rnn_core.diagnosis import Diagnosis
 from rnn_core.tidy import gradient_frame, lyapunov_frame, singular_value_frame, spectrum_frame, states_frame, step_frame
 
@@ -38,6 +38,7 @@ class View:
     gamma: float
     jacobians_skipped: str | None
     log10_grad_W_hh: float  # log10 ||dL/dW_hh||_F, exact beyond float64 (what clipping would rescale)
+    reference: dict[str, float]  # a gated cell's own theory from t = 0 to the loss (log10), shown beside the verdict
     seconds: float
 
 
@@ -56,8 +57,9 @@ def build_view(config: Config) -> View:
     result = analyze(config)
     grad = gradient_frame(result)
     pg = result.param_grads()
+    recurrent = next(iter(pg.mantissas))  # W_hh, or the LRU's nu_log: the first parameter is the recurrent one
     with np.errstate(divide="ignore"):
-        log10_dW = pg.log10_scale + float(np.log10(np.linalg.norm(pg.W_hh)))
+        log10_dW = pg.log10_scale + float(np.log10(np.linalg.norm(pg.mantissas[recurrent])))
     return View(
         config=config,
         diagnosis=result.diagnosis,
@@ -70,8 +72,10 @@ def build_view(config: Config) -> View:
         lyapunov=lyapunov_frame(result),
         captions={"gradient": gradient_caption(result), "states": states_caption(result),
                   "spectrum": spectrum_caption(result), "contributions": contributions_caption(result)},
-        gamma=get_activation(config.activation).gamma,
+        gamma=result.diagnosis.gamma,
         jacobians_skipped=result.jacobians_skipped,
         log10_grad_W_hh=log10_dW,
+        reference=({} if np.isfinite(result.diagnosis.pascanu) else
+                   {name: float(curve[0]) for name, curve in result.reference.items()}),
         seconds=time.perf_counter() - start,
     )

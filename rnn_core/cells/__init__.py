@@ -11,9 +11,13 @@ from typing import Any
 
 from .base import Cell, Theory
 from .elman import Elman, Params
+from .gru import GRU, GRUParams
+from .leaky import Leaky
+from .lru import LRU, LRUParams
+from .lstm import LSTM, LSTMParams
 
 #: every cell a Config can name (``Config.cell``), by name
-CELLS: dict[str, type[Cell]] = {cls.name: cls for cls in (Elman,)}
+CELLS: dict[str, type[Cell]] = {cls.name: cls for cls in (Elman, Leaky, LSTM, GRU, LRU)}
 
 
 def make_cell(config: Any) -> Cell:
@@ -25,4 +29,5 @@ def make_cell(config: Any) -> Cell:
     return cls.from_config(config)
 
 
-__all__ = ["CELLS", "Cell", "Elman", "Params", "Theory", "make_cell"]
+__all__ = ["CELLS", "GRU", "LRU", "LSTM", "Cell", "Elman", "GRUParams", "LRUParams", "LSTMParams", "Leaky", "Params",
+           "Theory", "make_cell"]

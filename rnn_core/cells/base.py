@@ -59,6 +59,16 @@ class Theory:
         return float(self.gamma * sigma_max) if self.recurrent is not None else float("nan")
 
 
+def check_finite(params: Any, names: tuple[str, ...]) -> None:
+    """Refuse parameters with NaN or inf entries, naming the array and the count: no analysis of them means anything."""
+    for name in names:
+        arr = getattr(params, name)
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise ValueError(f"{name} contains {bad} non-finite entries (NaN or inf); the analysis needs finite "
+                             "parameters")
+
+
 class Cell(ABC):
     """One recurrent update rule. Subclasses are frozen dataclasses of their settings (an activation, a leak)."""
 
@@ -125,6 +135,10 @@ class Cell(ABC):
     def saturated(self, s: Array) -> Array:
         """Fraction of units whose gradient is (nearly) cut at this state, over the last axis; NaN if undefined."""
         return np.full(s.shape[:-1], np.nan)
+
+    def bound_text(self, theory: Theory, sigma_max: float) -> str:
+        """How the step bound is computed, with its numbers, for the diagnosis sentence."""
+        return f"γ·σ_max = {theory.gamma:g}·{sigma_max:.3g} = {theory.bound(sigma_max):.3g}"
 
     def state_parts(self, params: Any) -> dict[str, slice]:
         """The named parts of the state vector (an LSTM: ``{"h": slice(0, N), "c": slice(N, 2N)}``); the engine

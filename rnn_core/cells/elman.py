@@ -26,7 +26,7 @@ import numpy as np
 
 from ..activations import Activation, get_activation, saturated_fraction
 from ..initializers import init_matrix, readout_vector, streams
-from .base import Cell, Theory
+from .base import Cell, Theory, check_finite
 
 Array = np.ndarray
 
@@ -58,12 +58,7 @@ class Params:
             raise ValueError(f"W_xh must have shape (..., {N}, D), got {self.W_xh.shape}")
         if self.b.shape[-1] != N or self.u.shape[-1] != N:
             raise ValueError(f"b and u must have shape (..., {N}), got {self.b.shape}, {self.u.shape}")
-        for name in ("W_hh", "W_xh", "b", "u"):
-            arr = getattr(self, name)
-            bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-            if bad:
-                raise ValueError(f"{name} contains {bad} non-finite entries (NaN or inf); the analysis needs finite "
-                                 "weights")
+        check_finite(self, ("W_hh", "W_xh", "b", "u"))
 
     @property
     def hidden_size(self) -> int:

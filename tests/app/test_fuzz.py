@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 from rnn_core.config import FIELDS, UI_MAX_WORK, Config, check_work, coerce, parse_lenient
 from rnn_core.phase import AXES, MAP_FIELDS, VIEWS, MapSettings
 from rnn_core.presets import PRESETS, PRESETS_BY_SLUG
+from ui.controls import CELL_FIELDS
 from ui.state import EXTRA_PARAMS  # what the dashboard passes as ``ignore``: hide, preset, lang, the map's
 from ui.text import LANGUAGES
 
@@ -67,7 +68,8 @@ def _valid_values(name: str) -> list[str]:
     return {"axis": list(AXES), "view": list(VIEWS), "gain_min": ["0.001", "0.05", "2"],
             "gain_max": ["100", "3", "0.002"], "gain_points": ["2", "3", "6"], "seeds": ["1", "2"],
             "hide": ["all", "gain,init", "seq_len, hidden_size", "activation,nope", ",,,", "ALL"],
-            "preset": [*PRESETS_BY_SLUG, "", "Vanishing: tanh, small gain"], "lang": [*LANGUAGES, "", "EN"]}[name]
+            "preset": [*PRESETS_BY_SLUG, "", "Vanishing: tanh, small gain"], "lang": [*LANGUAGES, "", "EN"],
+            "compare": ["rnn,lstm", "gru,lru,leaky,rnn", "rnn", "rnn,rnn", "lstm,x", ",", "a,b,c,d,e"]}[name]
 
 
 def _control_chars(text: str) -> list[str]:
@@ -221,12 +223,12 @@ MAP_COSTLY = (*SIZES, "gain_points", "seeds")  # not fuzzed on the map page: a f
 
 
 def _fuzzed_links(n: int = 40, tour: int = 4, seed: int = 20_261_125) -> list[tuple[str, dict[str, str]]]:
-    """``n`` (page, query parameters) pairs, half of them on each page, and ``tour`` more on the guided tour; the same
-    every run."""
+    """``n`` (page, query parameters) pairs, a third of them on each of the Explorer, the regime map and Compare, and
+    ``tour`` more on the guided tour; the same every run."""
     rng = random.Random(seed)
     links = []
     for i in range(n + tour):
-        page = "tour" if i >= n else "explorer" if i % 2 == 0 else "regime_map"
+        page = "tour" if i >= n else ("explorer", "regime_map", "compare")[i % 3]
         pool = [k for k in ALL_KEYS if page == "explorer" or k not in MAP_COSTLY]
         params = dict(SMALL_MAP) if page == "regime_map" else {}
         for _ in range(rng.randint(1, 7)):
@@ -292,7 +294,9 @@ def test_fuzzed_link_never_crashes_nor_renders_user_text(app, page, params):
     assert_nothing_rendered(at, params)
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     if page == "explorer":
-        assert len(at.metric) == 5  # the page still works
+        assert len(at.metric) >= 4  # the page still works (5 for a cell with a step bound, 4 for a gated one)
+    elif page == "compare":
+        assert len(at.dataframe) == 1 and len(charts) >= 3
     elif page == "tour":
         assert len(charts) >= 8
     elif not any("over the cap" in e.value for e in at.error):
@@ -322,7 +326,7 @@ def test_negative_zero_link(app, page, params):
 # ---------------------------------------------------------------------------------------------------------------------
 
 EXPECTED_ERRORS = ("work cap", "overflowed float64", "not allowed with init='spectral_radius'",
-                   "must be a string of")
+                   "must be a string of", "the ring needs r_min <= r_max")
 
 
 def _check(at: AppTest, what: str) -> None:
@@ -370,6 +374,9 @@ def _small(app: AppTest) -> AppTest:
 @pytest.mark.parametrize("kind, key, values", EXTREMES, ids=[k for _, k, _ in EXTREMES])
 def test_widget_at_its_extremes(app, kind, key, values):
     at = _small(app)
+    owner = CELL_FIELDS.get(key.removeprefix("w_"))
+    if owner:  # a setting of one cell only: shown once that cell is chosen
+        at.selectbox(key="w_cell").set_value(owner[0]).run()
     for value in values:
         CASES["widget extremes"] += 1
         getattr(at, kind)(key=key).set_value(value).run()

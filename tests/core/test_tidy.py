@@ -36,9 +36,10 @@ def _finite(df, columns):
 
 def test_gradient_frame(result):
     df = gradient_frame(result)
-    assert list(df.columns) == ["t", "lag", "quantity", "log10_value"]
+    assert list(df.columns) == ["t", "lag", "quantity", "label", "log10_value"]
     assert _finite(df, ["t", "lag", "log10_value"])
-    assert set(df["quantity"]) <= set(QUANTITIES)
+    assert set(df["quantity"]) <= set(QUANTITIES)  # the vanilla cell: no state parts, no curves of its own
+    assert (df["label"] == df["quantity"].map(QUANTITIES)).all()
     Tv = result.loss_step
     assert (df["lag"] == Tv - df["t"]).all() and df["t"].between(0, Tv).all()
     assert df.groupby("quantity").size().max() <= Tv + 1
