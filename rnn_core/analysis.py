@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_products, param_grads, step_contributions
-from .cells import Cell, Elman, make_cell
+from .cells import Cell, make_cell
 from .config import Config
 from .diagnosis import Diagnosis, diagnose
 from .rnn import Trajectory, forward, init_inputs
@@ -134,14 +134,17 @@ def analyze(config: Config, params: Any | None = None, x: Array | None = None, *
         safe = np.where(top > 0, top, 1.0)
         mean_abs_h = (np.abs(h) / safe).mean(axis=(-1, -2)) * safe[..., 0, 0]
         log10_norm_h = (np.log10(safe[..., 0]) + 0.5 * np.log10(((h / safe) ** 2).sum(axis=-1))).mean(axis=-1)
-        saturated = cell.saturated(traj.s).mean(axis=-1)
+        s = traj.s
+        saturated = np.concatenate([cell.saturated(s[:1]), cell.saturated_at(params, s[:-1], s[1:], traj.x)])
+        saturated = saturated.mean(axis=-1)
     Tv = int(traj.valid_T.min())
     saturated[Tv + 1:] = np.nan
     overflow = int(traj.overflow_step.max())
     with np.errstate(invalid="ignore"):
         by_lag = grad_last.log10_norm.mean(axis=-1)[Tv::-1]
         # the mean factor the activation puts on the gradient, <act'> (1 for cells without one)
-        mean_dact = float(np.mean(traj.derivative()[1:Tv + 1])) if isinstance(cell, Elman) and Tv > 0 else 1.0
+        dact = cell.derivative_at(params, traj.s[:Tv], traj.s[1:Tv + 1], traj.x[:Tv]) if Tv > 0 else None
+        mean_dact = float(np.mean(dact)) if dact is not None else 1.0
     reference = {name: np.asarray(curve, dtype=float) for name, curve in cell.reference_curves(params, traj).items()}
     parts = cell.state_parts(params)
     part_norms = {name: _part_log10_norm(grad, part) for name, part in parts.items()} if len(parts) > 1 else {}

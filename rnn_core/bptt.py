@@ -178,6 +178,7 @@ def step_contributions(grad: LogGrad, traj: Trajectory) -> Array:
     with np.errstate(under="ignore", invalid="ignore"):
         g = grad.v[1:] * np.where(np.isfinite(ds), 10.0 ** (ds - top_safe), 0.0)[..., None]
     delta = cell.delta(traj.params, g, s[:-1], s[1:], traj.x)  # (T, ..., B, K)
+    delta = cell.recurrent_delta(traj.params, delta, s[:-1], traj.x)  # what W_hh sees of it
     h_prev = cell.output(s[:-1])
     h_top = np.max(np.abs(h_prev), axis=(-1, -2), keepdims=True)  # states near 1e308 would square to inf
     h_prev = h_prev / np.where(h_top > 0, h_top, 1.0)

@@ -126,6 +126,11 @@ class Cell(ABC):
         inputs. Returns one array per parameter, shaped like it (the readout ``u`` excluded). Single network only.
         """
 
+    def recurrent_delta(self, params: Any, delta: Array, s_prev: Array, x: Array) -> Array:
+        """What the recurrent weights see of :meth:`delta`: ``dL/dW_hh = sum_t recurrent_delta_t h_{t-1}^T``. The
+        delta itself for most cells; the GRU's reset gate scales the n block. (The per-step contributions use it.)"""
+        return delta
+
     # -- what the diagnostics need ---------------------------------------------------------------------------------
 
     @abstractmethod
@@ -135,6 +140,16 @@ class Cell(ABC):
     def saturated(self, s: Array) -> Array:
         """Fraction of units whose gradient is (nearly) cut at this state, over the last axis; NaN if undefined."""
         return np.full(s.shape[:-1], np.nan)
+
+    def saturated_at(self, params: Any, s_prev: Array, s: Array, x: Array) -> Array:
+        """The same at the steps from ``s_prev`` to ``s`` with inputs ``x``, for a cell whose state alone does not
+        tell (the leaky RNN's state is a running average of ``act(a)``). Default: :meth:`saturated` of ``s``."""
+        return self.saturated(s)
+
+    def derivative_at(self, params: Any, s_prev: Array, s: Array, x: Array) -> Array | None:
+        """``act'(a_t)`` at those steps, the elementwise factor of ``J_t``, for a cell that has one (the vanilla and
+        leaky RNN); None for the others."""
+        return None
 
     def bound_text(self, theory: Theory, sigma_max: float) -> str:
         """How the step bound is computed, with its numbers, for the diagnosis sentence."""

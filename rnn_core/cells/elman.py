@@ -144,3 +144,6 @@ class Elman(Cell):
 
     def saturated(self, s: Array) -> Array:
         return saturated_fraction(self.activation, s)
+
+    def derivative_at(self, params: Params, h_prev: Array, h: Array, x: Array) -> Array:
+        return self.act.dact(h)

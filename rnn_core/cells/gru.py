@@ -111,11 +111,14 @@ class GRU(Cell):
         dn = (1.0 - n**2) * (dr * h_n + r * q_n)
         return (1.0 - z) * dn + (h_prev[..., :, None] - n) * dz + z * q
 
-    def param_grads(self, params: GRUParams, delta: Array, h_prev: Array, x: Array) -> dict[str, Array]:
+    def recurrent_delta(self, params: GRUParams, delta: Array, h_prev: Array, x: Array) -> Array:
         r = gates(params, h_prev, x)[0]  # the reset gate, for the n block of the recurrent side
+        return _recurrent_delta(delta, r)
+
+    def param_grads(self, params: GRUParams, delta: Array, h_prev: Array, x: Array) -> dict[str, Array]:
         N, D = params.hidden_size, x.shape[-1]
         # every step and sequence as one row
-        delta_h = _recurrent_delta(delta, r).reshape(-1, 3 * N)
+        delta_h = self.recurrent_delta(params, delta, h_prev, x).reshape(-1, 3 * N)
         delta, h_prev, x = delta.reshape(-1, 3 * N), h_prev.reshape(-1, N), x.reshape(-1, D)
         return {"W_ih": delta.T @ x, "W_hh": delta_h.T @ h_prev, "b_ih": delta.sum(axis=0),
                 "b_hh": delta_h.sum(axis=0)}

@@ -138,6 +138,12 @@ class Leaky(Cell):
         sigma_w = (bound - (1.0 - a)) / (a * gamma) if gamma > 0 else float("nan")  # sigma_max(W_hh), from the bound
         return f"(1-α) + α·γ·σ_max(W_hh) = {1.0 - a:.3g} + {a:.3g}·{gamma:g}·{sigma_w:.3g} = {bound:.3g}"
 
+    def saturated_at(self, params: Params, h_prev: Array, h: Array, x: Array) -> Array:
+        return self.saturated_steps(params, h_prev, x)
+
+    def derivative_at(self, params: Params, h_prev: Array, h: Array, x: Array) -> Array:
+        return self.dact_steps(params, h_prev, x)
+
     def dact_steps(self, params: Params, h_prev: Array, x: Array) -> Array:
         """``act'(a_t)`` at the steps from ``h_prev`` (..., B, N) with inputs ``x`` (..., B, D): the elementwise factor
         of ``J_t`` (what ``Trajectory.dact`` is for the vanilla cell, which reads it off ``h_t``), shape (..., B, N)."""

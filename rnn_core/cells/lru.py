@@ -209,10 +209,6 @@ class LRU(Cell):
     def readout(self, params: LRUParams) -> Array:
         return params.u
 
-    def state_parts(self, params: LRUParams) -> dict[str, slice]:
-        N = params.hidden_size
-        return {"Re h": slice(0, N), "Im h": slice(N, 2 * N)}
-
     @staticmethod
     def _halves(a: Array) -> tuple[Array, Array]:
         n = a.shape[-1] // 2

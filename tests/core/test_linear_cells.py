@@ -254,8 +254,7 @@ def test_lru_jacobian_products_are_max_modulus_powers():
     np.testing.assert_allclose(np.linalg.svd(theory.recurrent, compute_uv=False), np.sort(np.repeat(r, 2))[::-1],
                                rtol=1e-14)
     assert theory.bound(r.max()) == pytest.approx(r.max(), rel=1e-15)
-    N = p.hidden_size
-    assert LRU().state_parts(p) == {"Re h": slice(0, N), "Im h": slice(N, 2 * N)}
+    assert LRU().state_parts(p) == {"h": slice(None)}  # one complex vector: no curve per real or imaginary half
 
 
 def test_lru_log_domain_gradient_at_one_hundred_thousand_steps():
