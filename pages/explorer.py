@@ -7,7 +7,7 @@ import streamlit as st
 from rnn_core.diagnosis import pow10_text
 from ui import charts
 from ui.cache import cached_view, draw
-from ui.captions import CELL_MATH, RECURRENCE, config_summary
+from ui.captions import CELL_MATH, RECURRENCE, config_summary, curse_caption
 from ui.controls import config_json
 from ui.layout import page_setup
 from ui.state import url_warnings
@@ -115,6 +115,12 @@ else:
                         "circular law (Girko) puts the eigenvalues of a Gaussian W uniformly in the disc of radius g.")
     st.download_button("Download the eigenvalues (CSV)", lambda: view.spectrum.to_csv(index=False),
                        "eigenvalues.csv", "text/csv")
+
+# 3b. The LRU's price for a long memory
+if view.curse is not None:
+    st.subheader("The curse of memory")
+    draw(("curse", key), lambda: charts.curse_chart(view.curse, config.r_min, config.r_max))
+    st.caption(curse_caption(config))
 
 # 4. What the update learns from (the recurrent weight matrix W_hh; the LRU has none)
 if config.cell != "lru":

@@ -17,10 +17,10 @@ st.caption("One configuration shows a curve; a map shows where the regimes are. 
            "is the measured per-step rate of the gradient (log10: blue vanishes, red explodes, white is stable), "
            "averaged over seeds. Click a cell to open it in the Explorer.")
 url_warnings()
-if config.cell != "rnn":
-    st.info(f"The regime map sweeps the vanilla RNN's gain; the {CELL_LABELS[config.cell]} chosen in the sidebar is "
-            "drawn in the Explorer and set beside others on the Compare page. This map uses the vanilla RNN with the "
-            "other settings of the sidebar.")
+if config.cell != "rnn" and settings.axis != "cell":
+    st.info(f"This map sweeps the vanilla RNN; the {CELL_LABELS[config.cell]} chosen in the sidebar is drawn in the "
+            "Explorer and beside others on the Compare page, and the second axis 'cell' maps every cell whose "
+            "recurrent weights the gain scales. Here: the vanilla RNN with the sidebar's other settings.")
     config = config.replace(cell="rnn")
 
 cost = map_cost(config, settings)

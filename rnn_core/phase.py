@@ -24,6 +24,8 @@ AXES: dict[str, tuple] = {
     "init": tuple(k for k in INITIALIZERS if k != "spectral_radius"),
     "hidden_size": (8, 16, 32, 64, 128, 256),
     "seq_len": (10, 25, 50, 100, 200, 400),
+    # the cells whose recurrent weights the gain scales (the LRU has no gain: its ring sets its eigenvalues)
+    "cell": ("rnn", "leaky", "lstm", "gru"),
 }
 VIEWS = ("rate", "lyapunov")
 MAP_BUDGET = 1.2e10  # flops of one map (forward + backward); the default map is ~6e9, about a second here
@@ -119,10 +121,14 @@ def map_configs(base: Config, settings: MapSettings) -> list[tuple[Any, Config]]
     return [(v, base.replace(**{settings.axis: v})) for v in values]
 
 
+# The recurrent weights' rows per hidden unit: the gated cells multiply the state by 4 (LSTM) or 3 (GRU) blocks.
+CELL_WORK = {"rnn": 1, "leaky": 1, "lstm": 4, "gru": 3, "lru": 1}
+
+
 def map_cost(base: Config, settings: MapSettings) -> float:
-    """Floating-point work of a map: 4 N^2 T B per network (forward and backward matrix products)."""
-    return sum(4.0 * c.hidden_size**2 * c.seq_len * c.batch_size * settings.gain_points * settings.seeds
-               for _, c in map_configs(base, settings))
+    """Floating-point work of a map: 4 k N^2 T B per network (forward and backward matrix products, k row blocks)."""
+    return sum(4.0 * CELL_WORK[c.cell] * c.hidden_size**2 * c.seq_len * c.batch_size * settings.gain_points
+               * settings.seeds for _, c in map_configs(base, settings))
 
 
 def check_cost(base: Config, settings: MapSettings) -> None:
@@ -200,6 +206,8 @@ def theory_lines(table: pd.DataFrame, settings: MapSettings, base: Config) -> pd
     """
     out = []
     for value, grp in table.groupby("axis_value", sort=False):
+        if (value if settings.axis == "cell" else base.cell) != "rnn":
+            continue  # the lines are the vanilla cell's theory: the other cells state their own in the Explorer
         grp = grp[grp["gain"] > 0]
         act = value if settings.axis == "activation" else base.activation
         gamma = get_activation(act).gamma

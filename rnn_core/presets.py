@@ -56,6 +56,23 @@ PRESETS: tuple[Preset, ...] = (
            "h, e, l, l in, one-hot: a 4-step RNN like the article's, predicting the next letter.",
            Config(activation="tanh", init="normal", gain=1.0, input_kind="text", text="hello", seq_len=4,
                   hidden_size=3), "vanishing"),
+    # The cures (the gated and linear cells): each keeps or loses the gradient for the reason its line gives.
+    Preset("lstm-carousel", "LSTM: forget bias 3 keeps the gradient",
+           "Along the cell state the gradient is multiplied only by the forget gates, σ(3) ≈ 0.95 here: the carousel.",
+           Config(cell="lstm", forget_bias=3.0, input_scale=0.5, seq_len=200), "stable"),
+    Preset("lstm-chrono", "LSTM: chrono initialization",
+           "Tallec & Ollivier 2018: forget biases log U(1, T − 1) give each unit its own memory up to T steps.",
+           Config(cell="lstm", forget_init="chrono", input_scale=0.5, seq_len=200), "stable"),
+    Preset("gru-default", "GRU: update gates near ½ forget",
+           "With no bias the update gate z sits near 0.5: copying half the state per step still halves the gradient.",
+           Config(cell="gru", input_scale=0.5, seq_len=200), "vanishing"),
+    Preset("leaky", "Leaky RNN: α = 0.05",
+           "Each step keeps 95% of the state: the Jacobian is close to the identity and the gradient fades slowly.",
+           Config(cell="leaky", leak=0.05, input_scale=0.5, seq_len=200), "stable"),
+    Preset("lru-near-1", "LRU: |λ| near 1, a long memory",
+           "A linear diagonal recurrence: the gradient is exactly max|λ|^(T−t), never explodes, and |λ| ≈ 0.999 "
+           "keeps it for hundreds of steps.",
+           Config(cell="lru", r_min=0.99, r_max=0.999, seq_len=200), "stable"),
 )
 
 PRESETS_BY_NAME: dict[str, Preset] = {p.name: p for p in PRESETS}

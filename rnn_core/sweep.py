@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .activations import get_activation
 from .bptt import backward
+from .cells import make_cell
 from .config import Config
 from .diagnosis import HORIZON_DECADES, classify, fit_rate, memory_horizon
 from .fast import ScaledStack
@@ -50,44 +53,48 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
         for g in gains:
             base.replace(gain=float(g), seed=s)
     G, S = gains.size, len(seeds)
-    # Every initializer is linear in the gain (W(g) = g * W(1), equal to rounding): one unit matrix per seed, and the
-    # (S, G) networks stacked as leading dimensions of the parameters, so each step is one stacked matrix product.
-    unit = [init_params(base.replace(gain=1.0, seed=s)) for s in seeds]
-    W1 = np.stack([p.W_hh for p in unit])  # (S, N, N)
-
-    def stack(name: str) -> np.ndarray:  # (S, G, ...): seed s's array for every gain
-        a = np.stack([getattr(p, name) for p in unit])
-        return np.broadcast_to(a[:, None], (S, G, *a.shape[1:]))
-    stacked = ScaledStack.build(W1, np.broadcast_to(gains, (S, G)), stack("W_xh"), stack("b"), stack("u"))
     x = np.stack([init_inputs(base.replace(seed=s)) for s in seeds], axis=1)[:, :, None]  # (T, S, 1, B, D)
-    spec = spectrum(W1)  # of W(1); the spectrum of g * W(1) is g times it
-    # One Lyapunov exponent from each seed's own starting vector, the first column of analyze()'s frame: a row then
-    # equals that configuration run alone.
-    start = np.stack([initial_frame(base.hidden_size, 1, s) for s in seeds])[:, None]  # (S, 1, N, 1)
     rows, curve_frames = [], []
     for i, act in enumerate(activations):
-        traj = forward(stacked, x, act)
+        cfg = base.replace(activation=act)
+        if base.cell == "rnn":
+            stacked, sigma, rho = _vanilla_stack(cfg, gains, seeds)
+            cell = act
+            pascanu = get_activation(act).gamma * sigma
+        else:  # any other cell: each network drawn alone, then stacked
+            stacked = _stack([[make_cell(cfg).init_params(cfg.replace(gain=float(g), seed=s)) for g in gains]
+                              for s in seeds])
+            cell = make_cell(cfg)
+            theory = cell.theory(stacked)
+            spec = spectrum(theory.recurrent) if theory.recurrent is not None else None
+            sigma = spec.sigma_max if spec is not None else np.full((S, G), np.nan)
+            rho = spec.spectral_radius if spec is not None else np.full((S, G), np.nan)
+            pascanu = (np.broadcast_to(theory.step_bound, (S, G)) if theory.step_bound is not None
+                       else theory.gamma * sigma)
+        traj = forward(stacked, x, cell)
         grad = backward(stacked, traj, "last")
+        # One Lyapunov exponent from each seed's own starting vector, the first column of analyze()'s frame: a row
+        # then equals that configuration run alone.
+        state = traj.s.shape[-1]
+        start = np.stack([initial_frame(state, 1, s) for s in seeds])[:, None]  # (S, 1, state, 1)
         lyap = (lyapunov_spectrum(stacked, traj, k=1, start=start)[..., 0] if lyapunov  # (S, G)
                 else np.full((S, G), np.nan))
         with np.errstate(invalid="ignore"):
             curves_g = grad.log10_norm.mean(axis=-1)  # (T+1, S, G): geometric mean over the batch
         valid = traj.valid_T[..., 0]  # (S, G)
-        gamma = get_activation(act).gamma
         for si, seed in enumerate(seeds):
             for gi, gain in enumerate(gains):
                 Tv = int(valid[si, gi])
                 by_lag = curves_g[Tv::-1, si, gi]
                 slope, zero_from = fit_rate(by_lag)
                 exponent = slope * math.log(10) if math.isfinite(slope) else slope
-                sigma = float(gain * spec.sigma_max[si])
                 rows.append({
                     "activation": act, "seed": seed, "gain": float(gain),
                     "rate": 10.0**slope if not math.isnan(slope) else math.nan, "exponent": exponent,
                     "log10_rate": slope, "regime": "vanishing" if zero_from is not None else classify(exponent),
                     **{f"horizon_1e{d}": memory_horizon(by_lag, d) for d in HORIZON_DECADES},
-                    "sigma_max": sigma, "spectral_radius": float(gain * spec.spectral_radius[si]),
-                    "pascanu": gamma * sigma, "lyapunov_max": float(lyap[si, gi]),
+                    "sigma_max": float(sigma[si, gi]), "spectral_radius": float(rho[si, gi]),
+                    "pascanu": float(pascanu[si, gi]), "lyapunov_max": float(lyap[si, gi]),
                     "overflow_step": Tv + 1 if Tv < base.seq_len else None,
                 })
                 if curves:
@@ -100,3 +107,27 @@ def sweep(base: Config, gains: Sequence[float], seeds: Sequence[int] = (0,),
         return table, pd.concat(curve_frames, ignore_index=True)
     return table
 
+
+def _vanilla_stack(base: Config, gains: Array, seeds: list[int]) -> tuple[ScaledStack, Array, Array]:
+    """The vanilla cell's (S, G) networks as one unit matrix per seed times each gain, and their sigma_max and rho.
+
+    Every initializer is linear in the gain (W(g) = g * W(1), equal to rounding), so each step multiplies each unit
+    matrix once for all gains (:class:`~rnn_core.fast.ScaledStack`), and the spectrum of g W(1) is g times W(1)'s.
+    """
+    G, S = gains.size, len(seeds)
+    unit = [init_params(base.replace(gain=1.0, seed=s)) for s in seeds]
+    W1 = np.stack([p.W_hh for p in unit])  # (S, N, N)
+
+    def stack(name: str) -> np.ndarray:  # (S, G, ...): seed s's array for every gain
+        a = np.stack([getattr(p, name) for p in unit])
+        return np.broadcast_to(a[:, None], (S, G, *a.shape[1:]))
+    stacked = ScaledStack.build(W1, np.broadcast_to(gains, (S, G)), stack("W_xh"), stack("b"), stack("u"))
+    spec = spectrum(W1)
+    return stacked, gains * spec.sigma_max[:, None], gains * spec.spectral_radius[:, None]
+
+
+def _stack(params: list[list[Any]]) -> Any:
+    """Parameters of S x G networks (nested lists) as one parameter object with leading dimensions (S, G)."""
+    first = params[0][0]
+    return type(first)(**{f.name: np.stack([np.stack([getattr(p, f.name) for p in row]) for row in params])
+                          for f in dataclasses.fields(first)})

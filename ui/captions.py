@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from rnn_core.analysis import Analysis
+from rnn_core.cells.lru import curse_of_memory
 from rnn_core.diagnosis import pow10_text
 
 
@@ -158,3 +159,14 @@ def contributions_caption(result: Analysis) -> str:
     far = (f"{small.size} of {c.size} steps contribute less than 1/1000 of the largest term: the update barely "
            "learns from them." if small.size else "Every step contributes within a factor 1000 of the largest.")
     return (f"dL/dW_hh = Σ_t δ_t h_(t−1)ᵀ: the largest term is at t = {top_t} ({pow10_text(top)}).  \n" + far)
+
+
+def curse_caption(config) -> str:
+    """Under the curse-of-memory chart: the sensitivity at the ring's edge against |λ| = 0.5, from the function the
+    chart's red curve draws (exactly, not read off its grid)."""
+    at, half = (float(curse_of_memory(r, normalized=True)) for r in (config.r_max, 0.5))
+    return (f"The shaded band is this ring, |λ| from {config.r_min:g} to {config.r_max:g}. At |λ| = {config.r_max:g} "
+            f"the state's sensitivity to its own eigenvalue is {pow10_text(at)}, {pow10_text(at - half)} times that "
+            "at |λ| = 0.5 (a long sequence, white-noise input). A long memory (|λ| → 1) keeps the gradient through "
+            "time alive but makes the recurrence itself ever harder to train: the input normalization "
+            "γ = √(1 − |λ|²) keeps the state's size at 1, not this sensitivity (Zucchet & Orvieto 2024).")

@@ -108,6 +108,23 @@ def compare_gradient_chart(df: pd.DataFrame, names: list[str]) -> alt.Chart:
     ).properties(height=HEIGHT).interactive(bind_y=False)
 
 
+def curse_chart(df: pd.DataFrame, r_min: float, r_max: float) -> alt.LayerChart:
+    """The LRU's curse of memory: ``df`` is :func:`ui.view.curse_frame` (r, curve, log10_value); the ring's band of
+    ``|lambda|`` from ``r_min`` to ``r_max`` shaded."""
+    data = df[np.isfinite(df["log10_value"])]
+    lines = alt.Chart(data).mark_line(strokeWidth=2.4).encode(
+        x=alt.X("r:Q", title="|λ| (eigenvalue modulus)", scale=alt.Scale(domain=[0, 1], nice=False)),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis("expected size (log scale)")),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#d1495b", "#1f4e9c"]),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+        tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("r:Q", format=".4f"),
+                 alt.Tooltip("log10_value:Q", title="log10", format=".2f")],
+    )
+    band = alt.Chart(pd.DataFrame({"lo": [r_min], "hi": [r_max]})).mark_rect(color="#edae49", opacity=0.25).encode(
+        x="lo:Q", x2="hi:Q")
+    return alt.layer(band, lines).properties(height=HEIGHT)
+
+
 def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None) -> alt.Chart:
     """Hidden states as a time × unit heatmap. ``df`` is :func:`rnn_core.tidy.states_frame` (thinned steps).
 
@@ -391,3 +408,14 @@ def unfolded_dot(letters: str) -> str:
         lines.append(f"{{rank=same; x{t}; h{t};}}")
     lines.append("}")
     return "\n".join(lines)
+
+
+def compare_gradient_chart_titled(df: pd.DataFrame, names: list[str], x_title: str, y_title: str,
+                                  network_title: str = "network") -> alt.Chart:
+    """:func:`compare_gradient_chart` with the axis titles and the tooltip's name for a curve given (a translated
+    page)."""
+    chart = compare_gradient_chart(df, names)
+    chart.encoding.x.title = x_title
+    chart.encoding.y["axis"]["title"] = y_title  # `.axis` is Altair's property setter, not the Axis
+    chart.encoding.tooltip[0].title = network_title
+    return chart

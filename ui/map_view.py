@@ -15,7 +15,7 @@ from rnn_core.phase import AXES, MapSettings, cell_summary, crossings, mean_fiel
 from rnn_core.tidy import lyapunov_frame, singular_value_frame, spectrum_frame
 
 AXIS_TITLES = {"activation": "activation", "init": "W_hh initializer", "hidden_size": "hidden size N",
-               "seq_len": "sequence length T"}
+               "seq_len": "sequence length T", "cell": "cell"}
 MULTIPLE_GAINS = (0.25, 0.5, 0.9, 1.1, 1.5, 2.5, 5.0)  # the coarse grid of the small multiples (nearest gains)
 
 
@@ -57,7 +57,7 @@ def build_map_view(base: Config, settings: MapSettings,
         gain_lo=cells["gain"].map(lo), gain_hi=cells["gain"].map(hi),
         href=[explorer_link(base.replace(gain=float(g), **{settings.axis: typed[a]}))
               for a, g in zip(cells["axis_value"], cells["gain"], strict=True)])
-    show_mf = (settings.axis == "activation") or base.activation == "tanh"
+    show_mf = settings.axis == "activation" or (base.activation == "tanh" and settings.axis != "cell")
     mean_field = mean_field_frame(np.geomspace(gains[0], gains[-1], 120)) if show_mf else None
     picks = sorted({float(gains[np.argmin(np.abs(np.log(gains / g)))]) for g in MULTIPLE_GAINS
                     if gains[0] <= g <= gains[-1]})

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rnn_core import Config, analyze
+from rnn_core.cells.lru import curse_of_memory
 from rnn_core.diagnosis import Diagnosis
 from rnn_core.tidy import gradient_frame, lyapunov_frame, singular_value_frame, spectrum_frame, states_frame, step_frame
 
@@ -39,6 +40,7 @@ class View:
     jacobians_skipped: str | None
     log10_grad_W_hh: float  # log10 ||dL/dW_hh||_F, exact beyond float64 (what clipping would rescale)
     reference: dict[str, float]  # a gated cell's own theory from t = 0 to the loss (log10), shown beside the verdict
+    curse: pd.DataFrame | None  # the LRU's curse of memory against |lambda| (see curse_frame); None for other cells
     seconds: float
 
 
@@ -77,5 +79,21 @@ def build_view(config: Config) -> View:
         log10_grad_W_hh=log10_dW,
         reference=({} if np.isfinite(result.diagnosis.pascanu) else
                    {name: float(curve[0]) for name, curve in result.reference.items()}),
+        curse=curse_frame() if config.cell == "lru" else None,
         seconds=time.perf_counter() - start,
     )
+
+
+def curse_frame() -> pd.DataFrame:
+    """The curse of memory (Zucchet & Orvieto 2024) over ``|lambda|`` in [0, 0.9999], for a long sequence (the limit
+    T -> inf, white-noise input of unit variance): columns ``r, curve, log10_value`` — the sensitivity
+    ``E|dh/dlambda|^2`` with the LRU's input normalization, ``(1 + r^2) / (1 - r^2)^2``, and the state's variance
+    without it, ``1 / (1 - r^2)``."""
+    r = np.unique(np.concatenate([np.linspace(0.0, 0.9, 46), 1.0 - np.geomspace(0.1, 1e-4, 60)]))
+    variance = -np.log10((1.0 - r) * (1.0 + r)) + 0.0  # + 0.0: no -0.0 at r = 0
+    sensitivity = curse_of_memory(r, normalized=True)
+    return pd.concat([pd.DataFrame({"r": r, "curve": CURSE_LABELS[0], "log10_value": sensitivity}),
+                      pd.DataFrame({"r": r, "curve": CURSE_LABELS[1], "log10_value": variance})], ignore_index=True)
+
+
+CURSE_LABELS = ("sensitivity to λ, E|dh/dλ|² (normalized input)", "state variance E|h|² (no normalization)")

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 from apptools import regime_shown
 
@@ -77,3 +78,19 @@ def test_every_comparison_preset_renders(app, comparison):
     assert not at.exception and not at.error
     assert list(at.dataframe[0].value["network"]) == [VARIANTS_BY_SLUG[s].name for s in comparison.variants]
     assert at.query_params["seq_len"] == str(comparison.base.seq_len)
+
+
+def test_the_lru_page_plots_the_curse_of_memory_and_its_caption_is_the_formula(app):
+    app.query_params.update({"cell": "lru", "r_min": "0.9", "r_max": "0.999"})
+    at = app.run()
+    assert not at.exception
+    assert any(s.value == "The curse of memory" for s in at.subheader)
+    caption = next(c.value for c in at.caption if c.value.startswith("The shaded band"))
+    from rnn_core.diagnosis import pow10_text
+
+    def sens(r):  # (1 + r^2) / (1 - r^2)^2: the normalized LRU's E|dh/dlambda|^2 for a long sequence
+        return (1 + r * r) / (1 - r * r) ** 2
+    assert f"At |λ| = 0.999 the state's sensitivity to its own eigenvalue is {pow10_text(np.log10(sens(0.999)))}," \
+        in caption
+    ratio = pow10_text(np.log10(sens(0.999) / sens(0.5)))
+    assert f"{ratio} times that at |λ| = 0.5" in caption

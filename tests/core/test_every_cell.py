@@ -7,6 +7,8 @@ import pytest
 
 from rnn_core import Config, analyze, backward, forward, init_inputs, init_params, step_contributions
 from rnn_core.cells import CELLS, make_cell
+from rnn_core.phase import AXES, MapSettings, regime_map, theory_lines
+from rnn_core.sweep import sweep
 from rnn_core.tidy import gradient_frame
 
 SMALL = {"hidden_size": 6, "seq_len": 12, "batch_size": 3, "input_size": 2, "bias_scale": 0.3}
@@ -76,3 +78,24 @@ def test_every_cell_gets_a_diagnosis_and_curves_built_from_its_own_numbers(cell)
         assert set(a.part_norms) == {"h", "c"}
     else:
         assert a.part_norms == {}
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_a_sweep_row_of_any_cell_is_that_network_run_alone(cell):
+    base = Config(cell=cell, hidden_size=8, seq_len=30, batch_size=2, input_size=3)
+    table = sweep(base, gains=[0.3, 1.0, 4.0], seeds=(0, 5))
+    assert len(table) == 6
+    for row in table.itertuples():
+        alone = analyze(base.replace(gain=row.gain, seed=row.seed)).diagnosis
+        assert row.regime == alone.regime
+        assert row.rate == pytest.approx(alone.rate, rel=1e-12)
+        assert row.lyapunov_max == pytest.approx(alone.lyapunov_max, rel=1e-9, abs=1e-12)
+        assert row.pascanu == pytest.approx(alone.pascanu, rel=1e-12, nan_ok=True)
+
+
+def test_the_regime_map_takes_the_cell_as_its_second_axis():
+    settings = MapSettings(axis="cell", gain_points=4, seeds=1)
+    table, _ = regime_map(Config(hidden_size=8, seq_len=30), settings)
+    assert set(table["axis_value"]) == set(AXES["cell"]) and "lru" not in AXES["cell"]  # the LRU has no gain
+    lines = theory_lines(table, settings, Config())
+    assert set(lines["axis_value"]) == {"rnn"}  # the Pascanu and rho lines are the vanilla cell's theory only

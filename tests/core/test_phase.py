@@ -21,7 +21,7 @@ def test_map_has_one_row_per_network_and_matches_single_runs(axis):
     value = AXES[axis][-1]
     single = analyze(BASE.replace(gain=float(row["gain"]), **{axis: value}))
     # rate and sigma_max agree with the configuration run alone (to rounding: W(g) = g W(1) in the sweep)
-    assert row["sigma_max"] == pytest.approx(single.diagnosis.sigma_max, rel=1e-12)
+    assert row["sigma_max"] == pytest.approx(single.diagnosis.sigma_max, rel=1e-12, nan_ok=True)  # NaN: gated
     if single.diagnosis.lyapunov_max < 0 or value == "linear":
         assert row["rate"] == pytest.approx(single.diagnosis.rate, rel=1e-9)
     assert set(curves.columns) >= {"axis_value", "seed", "gain", "lag", "log10_norm"}
