@@ -160,7 +160,8 @@ def unit_lines_chart(df: pd.DataFrame, units: list[int]) -> alt.Chart:
 
 
 def state_stats_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
-    """``||h_t||`` (log scale) beside the fraction of saturated units (or dead ReLUs). ``df`` is step_frame."""
+    """``||h_t||`` (log scale) beside the fraction of saturated units (or dead ReLUs), where the cell measures one.
+    ``df`` is step_frame."""
     data = df[df["valid"] & np.isfinite(df["log10_norm_h"])]
     span = float(data["log10_norm_h"].max() - data["log10_norm_h"].min()) if len(data) else 0.0
     norm = alt.Chart(data).mark_line(color="#1f4e9c", strokeWidth=2).encode(
@@ -176,6 +177,8 @@ def state_stats_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
                 axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("saturated:Q", format=".1%")],
     ).properties(height=200, title=f"fraction of {label}")
+    if not np.isfinite(df.loc[df["valid"], "saturated"]).any():  # a cell whose state shows no saturation (GRU, LRU)
+        return norm
     return alt.hconcat(norm, sat).resolve_scale(x="independent")
 
 

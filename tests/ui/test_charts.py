@@ -162,3 +162,11 @@ def test_charts_keep_their_plot_height(width, composed, expected):
     from ui.cache import chart_autosize
     s = {"facet": {}, "spec": {}} if composed else {"mark": "line", "height": 240}
     assert chart_autosize(s, width) == {"type": expected, "contains": "padding"}
+
+
+def test_no_empty_saturation_panel_for_a_cell_that_measures_none():
+    from rnn_core import Config, analyze
+    from rnn_core.tidy import step_frame as frame
+    for cell, panels in (("rnn", 2), ("lstm", 2), ("gru", 1), ("lru", 1)):
+        s = spec(charts.state_stats_chart(frame(analyze(Config(cell=cell, seq_len=20, hidden_size=8))), "tanh"))
+        assert len(s.get("hconcat", [s])) == panels, cell
