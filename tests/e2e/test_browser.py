@@ -108,6 +108,34 @@ def test_explorer_renders_charts_without_errors(server, browser, shots, name, qu
         page.close()
 
 
+@pytest.mark.parametrize("cell", ["leaky", "lstm", "gru", "lru"])
+def test_every_cell_renders_in_the_explorer(server, browser, shots, cell):
+    from rnn_core import Config, analyze
+    page = open_page(browser, f"{server}/?cell={cell}", shots / f"explorer_{cell}.png", min_charts=5)
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        main = page.locator("[data-testid=stMain]").inner_text()
+        assert analyze(Config(cell=cell)).diagnosis.regime.capitalize() in main.replace("\n", "")
+        for box in page.locator(".vega-embed").all():  # no chart collapsed or empty
+            bb = box.bounding_box()
+            assert bb and bb["width"] > 150 and bb["height"] > 150
+    finally:
+        page.close()
+
+
+def test_compare_draws_every_network(server, browser, shots):
+    page = open_page(browser, f"{server}/compare?compare=rnn,lstm,gru,lru-near-1", shots / "compare.png",
+                     min_charts=5)  # the gradients and four heatmaps
+    try:
+        assert page.locator("[data-testid=stException]").count() == 0
+        main = page.locator("[data-testid=stMain]").inner_text()
+        for name in ("vanilla RNN, tanh", "LSTM, forget bias 1", "GRU", "LRU, |λ| in [0.99, 0.999]"):
+            assert name in main
+        assert page.locator("[data-testid=stDataFrame]").count() == 1
+    finally:
+        page.close()
+
+
 def test_bad_link_warns_in_the_browser(server, browser, shots):
     page = open_page(browser, f"{server}/?gain=abc&activation=%3Cscript%3Ealert(1)%3C/script%3E",
                      shots / "explorer_bad_link.png", min_charts=6)
