@@ -1,9 +1,14 @@
 """Guided tour: the source article step by step, each step with a live figure and a link into the Explorer."""
 
+import math
+from urllib.parse import urlencode
+
+import pandas as pd
 import streamlit as st
 
 from rnn_core import Config
-from rnn_core.presets import PRESETS_BY_SLUG
+from rnn_core.diagnosis import pow10_text
+from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 from ui import charts
 from ui.cache import cached_view, draw
 from ui.controls import language_control
@@ -13,11 +18,64 @@ config = page_setup(controls=language_control)
 text = st.session_state["tour_text"]
 WORD = "hell"  # the article's example: read h, e, l, l and predict e, l, l, o
 LETTERS = Config(input_kind="text", text="hello", seq_len=4, hidden_size=6, activation="tanh", init="normal")
+# The cures step's cells: the vanilla tanh RNN and three cures (the Compare page's variants) on one sequence, with the
+# Compare page's 'gated' settings at a smaller N (each view builds in a fraction of a second).
+CELLS = ("rnn", "lstm", "gru", "lru-near-1")
+CELLS_BASE = Config(seq_len=200, hidden_size=32, gain=1.0, input_scale=0.5)
+# Two figures side by side where they fit (a main column of 936 px or more), one under the other where they do not:
+# st.columns never wraps, and its halves at 1024 px (274 px each) cut the legends and the links.
+PANEL_WIDTH = 460
 
 
 def explorer_link(slug: str) -> None:
     st.page_link("pages/explorer.py", label=f"{text['open']}: {PRESETS_BY_SLUG[slug].name}",
                  icon=":material/arrow_forward:", query_params={"preset": slug})
+
+
+def number(value: str) -> str:
+    """A number as the core formats it (``pow10_text``), with the language's decimal mark."""
+    return value.replace(".", text["decimal"])
+
+
+def log10_at_start(view) -> float:
+    """log10 ||dL/dh_0||, the gradient at t = 0 (-inf when it is exactly zero: the frame drops those rows)."""
+    g = view.gradient
+    at0 = g.loc[(g["quantity"] == "grad_norm") & (g["t"] == 0), "log10_value"]
+    return float(at0.iloc[0]) if len(at0) else -math.inf
+
+
+def cells_caption(views: dict, s: dict) -> str:
+    """Each cell's gradient at t = 0 and its memory horizon (the lag where it has fallen 1000-fold), and which keeps
+    it longest: every number from the views on screen."""
+    T = CELLS_BASE.seq_len
+    lines = [s["cells_head"].format(T=T)]
+    for slug, view in views.items():
+        k = view.diagnosis.horizons[1000]
+        start = log10_at_start(view)
+        value = number(pow10_text(start)) if math.isfinite(start) else s["zero"]
+        lines.append(s["cells_line" if k is not None else "cells_line_long"].format(
+            name=s["networks"][slug], value=value, k=k, T=T))
+    best = max(views, key=lambda slug: (views[slug].diagnosis.horizons[1000] or math.inf,
+                                        log10_at_start(views[slug])))
+    lines.append(s["cells_best"].format(best=s["the"][best]))
+    return "  \n".join(lines)
+
+
+def compare_link(slugs: tuple[str, ...], base: Config, label: str) -> None:
+    """A link that opens the Compare page with these variants and shared settings. A plain link, not
+    ``st.page_link``: the Compare page reads its variants and settings from the URL when a session starts, so the
+    link starts one (in a new tab) and the Compare page shows exactly the figure above."""
+    params = {"compare": ",".join(slugs), **base.to_dict()}
+    lang = st.session_state["prefs"]["lang"]
+    if lang != "en":
+        params["lang"] = lang
+    st.markdown(f":material/compare: [{label}](compare?{urlencode(params, safe=',')})")
+
+
+def panels(n: int = 2) -> list:
+    """``n`` containers for figures in a row that wraps when the page is narrow."""
+    row = st.container(horizontal=True)
+    return [row.container(width=PANEL_WIDTH) for _ in range(n)]
 
 
 def step(i: int) -> dict:
@@ -60,7 +118,7 @@ st.caption(s["caption"])
 explorer_link("hello")
 
 s = step(5)
-left, right = st.columns(2)
+left, right = panels()
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
@@ -70,7 +128,7 @@ for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
 st.caption(s["caption"])
 
 s = step(6)
-left, right = st.columns(2)
+left, right = panels()
 with left:
     view = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
     draw(("tour", "orthogonal"), lambda: charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1))
@@ -81,3 +139,15 @@ with right:
     draw(("tour", "clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
     explorer_link("exploding-linear")
 st.caption(s["caption"])
+
+st.markdown(f"#### {s['cells_title']}")
+st.markdown(s["cells_body"])
+cells = {slug: cached_view(VARIANTS_BY_SLUG[slug].config(CELLS_BASE).to_dict()) for slug in CELLS}
+names = [s["networks"][slug] for slug in CELLS]
+curves = pd.concat([v.gradient_thin[v.gradient_thin["quantity"] == "grad_norm"].assign(network=s["networks"][slug])
+                    for slug, v in cells.items()], ignore_index=True)
+draw(("tour", "cells", tuple(CELLS_BASE.to_dict().items()), tuple(names), s["x_title"], s["y_title"], s["network"]),
+     lambda: charts.compare_gradient_chart_titled(curves, names, s["x_title"], s["y_title"], s["network"],
+                                                  legend_columns=1))
+st.caption(cells_caption(cells, s))
+compare_link(CELLS, CELLS_BASE, s["compare"])

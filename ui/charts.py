@@ -414,11 +414,12 @@ def unfolded_dot(letters: str) -> str:
 
 
 def compare_gradient_chart_titled(df: pd.DataFrame, names: list[str], x_title: str, y_title: str,
-                                  network_title: str = "network") -> alt.Chart:
-    """:func:`compare_gradient_chart` with the axis titles and the tooltip's name for a curve given (a translated
-    page)."""
+                                  network_title: str = "network", legend_columns: int = 2) -> alt.Chart:
+    """:func:`compare_gradient_chart` with the axis titles, the tooltip's name for a curve and the legend's columns
+    given (a translated page; one column where long names must fit a phone's width)."""
     chart = compare_gradient_chart(df, names)
     chart.encoding.x.title = x_title
     chart.encoding.y["axis"]["title"] = y_title  # `.axis` is Altair's property setter, not the Axis
+    chart.encoding.color["legend"]["columns"] = legend_columns
     chart.encoding.tooltip[0].title = network_title
     return chart

@@ -7,6 +7,7 @@ TEXT = {
              "indstillinger.",
     "language": "Sprog",
     "open": "Åbn i Explorer",
+    "decimal": ",",  # decimaltegnet i de tal, siderne formaterer
     "steps": [
         {
             "title": "1. Et MLP læser en sekvens ord for ord",
@@ -47,20 +48,47 @@ TEXT = {
             "body": "Er faktorerne mindre end 1, skrumper produktet eksponentielt: gradienten forsvinder, og de "
                     "tidlige trin lærer intet. Er de større end 1, vokser det eksponentielt og eksploderer. "
                     "Pascanu, Mikolov & Bengio (2013): γ·σ_max(W_hh) < 1 garanterer, at gradienten forsvinder.",
-            "caption": "Venstre: tanh med gain 0,5 (forsvindende). Højre: lineær med gain 1,3 (eksploderende).",
+            "caption": "Første figur: tanh med gain 0,5 (forsvindende). Anden: lineær med gain 1,3 (eksploderende).",
         },
         {
             "title": "7. Kurerne",
             "body": "**Ortogonal initialisering** holder alle singulærværdier af W_hh på 1, så gradienten beholder "
-                    "sin norm i det lineære regime (venstre). **Gating** (LSTM, GRU) tilføjer en vej, hvor "
-                    "tilstanden kopieres med en faktor nær 1 i stedet for at blive ganget med W_hh — ikke simuleret "
-                    "her, hvor laboratoriet studerer det simple RNN. **Gradient clipping** skalerer en eksploderende "
-                    "gradient ned til en maksimal norm før opdateringen (højre): det stopper eksplosionen, men "
-                    "genskaber ikke det, der forsvandt.",
-            "caption": "Venstre: ortogonal W_hh bevarer gradientens norm. Højre: normen af dL/dW_hh i det "
+                    "sin norm i det lineære regime (linjen). **Gradient clipping** skalerer en eksploderende "
+                    "gradient ned til en maksimal norm før opdateringen (søjlerne): det stopper eksplosionen, men "
+                    "genskaber ikke det, der forsvandt. **Celler med porte og lineære celler** ændrer selve "
+                    "rekursionen: de tilføjer en vej, hvor tilstanden kopieres med en faktor nær 1 i stedet for at "
+                    "blive ganget med W_hh og klemt af tanh (nedenfor).",
+            "caption": "Linjen: ortogonal W_hh bevarer gradientens norm. Søjlerne: normen af dL/dW_hh i det "
                        "eksploderende eksempel før og efter clipping til norm 1.",
             "before": "før clipping",
             "after": "efter clipping til 1",
+            "cells_title": "Celler med porte og lineære celler: en vej, gradienten kan rejse ad",
+            "cells_body": "- **LSTM: den konstante fejlkarrusel.** Celletilstanden opdateres ved addition, "
+                          "c_t = f_t⊙c_(t−1) + i_t⊙g_t. Langs c ganges gradienten kun med glemselsportene (forget "
+                          "gates), dc_T/dc_t = diag(f_(t+1)···f_T) — ingen W_hh og ingen tanh' — så hvor f er nær 1, "
+                          "løber den næsten uændret tilbage. En bias på 1 i glemselsporten starter f omkring "
+                          "σ(1) ≈ 0,73; træningen kan åbne den mere.\n"
+                          "- **GRU: opdateringsporten kopierer tilstanden.** h_t = (1 − z_t)⊙n_t + z_t⊙h_(t−1): hvor "
+                          "z er nær 1, beholder en enhed sin gamle værdi, og gradienten løber tilbage ganget med z i "
+                          "stedet for med W_hh. Med bias 0 starter z omkring σ(0) = 1/2, så ved initialiseringen "
+                          "halverer denne vej alene stadig gradienten i hvert trin: porten skal åbnes (af træningen "
+                          "eller en bias), før hukommelsen bliver lang.\n"
+                          "- **LRU: en lineær, diagonal rekursion.** h_t = λ⊙h_(t−1) + γ·B·x_t, uden ikke-linearitet "
+                          "i løkken: hvert trins Jacobi-matrix er den samme diagonalmatrix diag(λ), så produktet over "
+                          "T − t trin har normen præcis max|λ|^(T−t). Med |λ| < 1 kan den ikke eksplodere; med |λ| "
+                          "nær 1 (her 0,99 til 0,999) aftager den langsomt: en lang hukommelse.",
+            "networks": {"rnn": "simpelt RNN, tanh", "lstm": "LSTM, forget-bias 1", "gru": "GRU",
+                         "lru-near-1": "LRU, |λ| i [0,99; 0,999]"},
+            "the": {"rnn": "det simple RNN", "lstm": "LSTM'en", "gru": "GRU'en", "lru-near-1": "LRU'en"},
+            "x_title": "afstand T − t (trin tilbage fra tabet)",
+            "y_title": "‖dL/dh_t‖ (logaritmisk skala)",
+            "network": "netværk",
+            "cells_head": "‖dL/dh_t‖ ved t = 0, {T} trin tilbage fra tabet:",
+            "cells_line": "{name}: {value} (faldet med en faktor 1000 efter {k} trin)",
+            "cells_line_long": "{name}: {value} (ikke faldet med en faktor 1000 inden for de {T} trin)",
+            "zero": "præcis 0",
+            "cells_best": "Af de fire holder {best} længst på gradienten.",
+            "compare": "Åbn de fire side om side i Compare",
         },
     ],
 }

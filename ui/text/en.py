@@ -6,6 +6,7 @@ TEXT = {
              "same engine as the Explorer; each step has a link that opens the Explorer with the matching settings.",
     "language": "Language",
     "open": "Open in the Explorer",
+    "decimal": ".",  # the decimal mark of the numbers the pages format
     "steps": [
         {
             "title": "1. An MLP reads a sequence word by word",
@@ -46,19 +47,47 @@ TEXT = {
             "body": "If the factors are smaller than 1, the product shrinks exponentially: the gradient vanishes and "
                     "early steps learn nothing. If they are larger than 1, it grows exponentially and explodes. "
                     "Pascanu, Mikolov & Bengio (2013): γ·σ_max(W_hh) < 1 guarantees vanishing.",
-            "caption": "Left: tanh with gain 0.5 (vanishing). Right: linear with gain 1.3 (exploding).",
+            "caption": "First figure: tanh with gain 0.5 (vanishing). Second: linear with gain 1.3 (exploding).",
         },
         {
             "title": "7. The cures",
             "body": "**Orthogonal initialization** keeps every singular value of W_hh at 1, so in the linear regime "
-                    "the gradient keeps its norm (left). **Gating** (LSTM, GRU) adds a path along which the state is "
-                    "copied with a factor near 1 instead of multiplied by W_hh — not simulated in this lab, which "
-                    "studies the plain RNN. **Gradient clipping** rescales an exploding gradient to a maximum norm "
-                    "before the update (right): it stops the blow-up but does not restore what vanished.",
-            "caption": "Left: orthogonal W_hh keeps the gradient's norm. Right: the norm of dL/dW_hh in the exploding "
-                       "example, before and after clipping to norm 1.",
+                    "the gradient keeps its norm (the line chart). **Gradient clipping** rescales an exploding "
+                    "gradient to a maximum norm before the update (the bars): it stops the blow-up but does not "
+                    "restore what vanished. **Gated and linear cells** change the recurrence itself: they add a path "
+                    "along which the state is copied with a factor near 1 instead of multiplied by W_hh and squashed "
+                    "by tanh (below).",
+            "caption": "The line: orthogonal W_hh keeps the gradient's norm. The bars: the norm of dL/dW_hh in the "
+                       "exploding example, before and after clipping to norm 1.",
             "before": "before clipping",
             "after": "after clipping at 1",
+            "cells_title": "Gated and linear cells: a path the gradient can travel",
+            "cells_body": "- **LSTM: the constant error carousel.** The cell state is updated by addition, "
+                          "c_t = f_t⊙c_(t−1) + i_t⊙g_t. Along c the gradient is multiplied only by the forget gates, "
+                          "dc_T/dc_t = diag(f_(t+1)···f_T) — no W_hh and no tanh' — so where f is near 1 it travels "
+                          "back almost unchanged. A forget-gate bias of 1 starts f around σ(1) ≈ 0.73; training can "
+                          "open it further.\n"
+                          "- **GRU: the update gate copies the state.** h_t = (1 − z_t)⊙n_t + z_t⊙h_(t−1): where z is "
+                          "near 1 a unit keeps its old value, and the gradient passes back multiplied by z instead of "
+                          "by W_hh. With zero biases z starts around σ(0) = 1/2, so at initialization this path alone "
+                          "still halves the gradient at every step: the gate must open (through training or a bias) "
+                          "before the memory is long.\n"
+                          "- **LRU: a linear diagonal recurrence.** h_t = λ⊙h_(t−1) + γ·B·x_t, with no nonlinearity in "
+                          "the loop: every step's Jacobian is the same diagonal matrix diag(λ), so the product over "
+                          "T − t steps has norm exactly max|λ|^(T−t). With |λ| < 1 it cannot explode; with |λ| near 1 "
+                          "(here 0.99 to 0.999) it fades slowly: a long memory.",
+            "networks": {"rnn": "vanilla RNN, tanh", "lstm": "LSTM, forget bias 1", "gru": "GRU",
+                         "lru-near-1": "LRU, |λ| in [0.99, 0.999]"},
+            "the": {"rnn": "the vanilla RNN", "lstm": "the LSTM", "gru": "the GRU", "lru-near-1": "the LRU"},
+            "x_title": "lag T − t (steps back from the loss)",
+            "y_title": "‖dL/dh_t‖ (log scale)",
+            "network": "network",
+            "cells_head": "‖dL/dh_t‖ at t = 0, {T} steps back from the loss:",
+            "cells_line": "{name}: {value} (fallen 1000-fold after {k} steps)",
+            "cells_line_long": "{name}: {value} (not fallen 1000-fold within the {T} steps)",
+            "zero": "exactly 0",
+            "cells_best": "Of the four, {best} keeps its gradient longest.",
+            "compare": "Open the four side by side in Compare",
         },
     ],
 }
