@@ -222,6 +222,9 @@ def jacobian_products(params: Any, traj: Trajectory, all_singular_values: bool =
     """
     if traj.valid_T.ndim != 1:
         raise ValueError("jacobian_products takes a single network (no stacked weights)")
+    closed_form = fast.jacobian_products(params, traj, all_singular_values)
+    if closed_form is not None:
+        return JacobianNorms(*closed_form)
     cell, x = traj.cell, traj.x
     s = traj.s[:, 0]  # (T+1, S): the first sequence
     T, S = traj.T, s.shape[-1]
@@ -232,10 +235,14 @@ def jacobian_products(params: Any, traj: Trajectory, all_singular_values: bool =
     mats, scales, first, n = np.empty((chunk, S, S)), np.empty(chunk), Tv, 0
     M, scale = np.eye(S), 0.0
     y = np.ones(S) / np.sqrt(S)  # the power iteration's warm start, carried from step to step
+    # M J_t (the cell's backward step on the rows of M) and the largest singular value, or faster paths to them
+    times_J = fast.cotangent_map(cell, params, traj) or (
+        lambda M, t: cell.backward(params, M, s[t - 1], s[t], x[t - 1, 0]))
+    sigma_max = fast.top_singular_value(S) or top_singular_value
     with np.errstate(divide="ignore", under="ignore"):
         for t in range(Tv, -1, -1):
             if t < Tv:
-                M = cell.backward(params, M, s[t], s[t + 1], x[t, 0])  # ds_T/ds_t = ds_T/ds_{t+1} J_{t+1}
+                M = times_J(M, t + 1)  # ds_T/ds_t = ds_T/ds_{t+1} J_{t+1}
                 m = float(np.abs(M).max())
                 if m > 0:
                     M /= m
@@ -243,7 +250,7 @@ def jacobian_products(params: Any, traj: Trajectory, all_singular_values: bool =
                 else:
                     scale = -math.inf
             if math.isfinite(scale):
-                sigma, y = top_singular_value(M, y)
+                sigma, y = sigma_max(M, y)
                 norm[t] = math.log10(sigma) + scale if sigma > 0 else -math.inf
             else:
                 norm[t] = -math.inf

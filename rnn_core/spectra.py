@@ -109,10 +109,12 @@ def lyapunov_spectrum(params: Any, traj: Trajectory, k: int = LYAPUNOV_K, seed: 
     Q = np.broadcast_to(initial_frame(S, k, seed) if start is None else start, (*lead, S, k)).copy()
     total = np.zeros((*lead, k))
     T = int(valid.max(initial=0))
-    jvp = fast.tangent_map(cell, params) or (lambda q, *states: cell.jvp(params, q, *states))
+    # J_t Q: the cell's Jacobian-vector product at step t, or a faster path to it
+    jvp = fast.tangent_map(cell, params, traj) or (
+        lambda q, t: cell.jvp(params, q, s[t - 1], s[t], x[t - 1, ..., 0, :]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for t in range(1, T + 1):
-            step = jvp(Q, s[t - 1], s[t], x[t - 1, ..., 0, :])
+            step = jvp(Q, t)
             Q = np.where((t <= valid)[..., None, None], step, Q) if lead else step  # past an overflow: unchanged
             if t % REORTHONORMALIZE == 0 or t == T:
                 Q, r = _qr(Q)
