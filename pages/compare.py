@@ -12,7 +12,7 @@ from ui import charts
 from ui.cache import cached_view, draw
 from ui.captions import config_summary
 from ui.controls import compare_controls
-from ui.layout import page_setup
+from ui.layout import page_setup, panels
 from ui.state import url_warnings
 
 config = page_setup(controls=compare_controls)
@@ -56,7 +56,7 @@ st.caption("  \n".join(lines))
 st.subheader("Hidden states, on one colour scale")
 top = max(float(np.nanquantile(np.abs(v.states["h"]), 0.99)) if len(v.states) else 0.0 for v in views)
 bound = top if math.isfinite(top) and top > 0 else 1.0
-for name, view, col in zip(names, views, st.columns(len(views)), strict=True):
+for name, view, col in zip(names, views, panels("states", *(220,) * len(views)), strict=True):
     with col:
         st.markdown(f"**{name}**")
         draw(("compare_states", name, key), lambda view=view: charts.heatmap_chart(view.states, "linear", bound=bound))

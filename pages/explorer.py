@@ -4,12 +4,13 @@ import math
 
 import streamlit as st
 
-from rnn_core.diagnosis import pow10_text
+from rnn_core.diagnosis import pow10_text, rate_text
+from rnn_core.presets import preset_for
 from ui import charts
 from ui.cache import cached_view, draw
-from ui.captions import CELL_MATH, RECURRENCE, config_summary, curse_caption
+from ui.captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
 from ui.controls import config_json
-from ui.layout import page_setup
+from ui.layout import page_setup, panels
 from ui.state import url_warnings
 from ui.view import thin
 
@@ -24,32 +25,32 @@ st.title("Why do RNN gradients vanish or explode?")
 st.caption("The RNN reads the sequence step by step, h_t = act(W_hh·h_(t−1) + W_xh·x_t + b). Backpropagation "
            "multiplies the gradient by one Jacobian per step back; this page measures what that product does.")
 url_warnings()
+if (preset := preset_for(config)) is not None:  # what the preset is meant to show, while its settings are on
+    st.caption(f"**Preset: {preset.name}.** {preset.blurb}")
 if d.overflow_step is not None:
     st.error(f"The hidden states overflowed float64 at step {d.overflow_step}. Every chart stops at step "
              f"{d.loss_step}, where the loss is placed.", icon="💥")
 
 # Verdict: the regime, the figures behind it, and the sentence built from them.
 color, arrow = REGIME_BADGE[d.regime]
-left, right = st.columns([1, 4], vertical_alignment="center")
-with left:
+verdict = st.container(horizontal=True, vertical_alignment="center")  # wraps into rows where the page is narrow
+with verdict.container(width=240):  # the regime's word on one line
     st.markdown(f"## :{color}[{arrow} {d.regime.capitalize()}]")
     st.caption(config_summary(config))
-with right:
-    metrics = [("per-step rate", f"{d.rate:.3g}×", "Factor by which ‖dL/dh_t‖ changes per step back "
-                "(robust fit of the log norm against the lag).")]
-    horizon = d.horizons[1000]
-    metrics.append(("memory horizon", "> T" if horizon is None else f"{horizon} steps",
-                    "Lag at which the gradient has fallen 1000-fold."))
-    if math.isfinite(d.pascanu):  # the vanilla and leaky RNN, the LRU: a bound on every step
-        metrics.append(("γ·σ_max" if config.cell == "rnn" else "step bound", f"{d.pascanu:.3g}",
-                        "Below 1 the bound on every step's Jacobian guarantees vanishing."))
-        metrics.append(("spectral radius ρ", f"{d.spectral_radius:.3g}",
-                        f"Largest |eigenvalue| of {RECURRENCE.get(config.cell, 'W_hh')}."))
-    for name, curve in view.reference.items():  # a gated cell's own theory, at the largest lag
-        metrics.append((name, pow10_text(curve), f"The cell's own theory, {name}, from t = 0 to the loss."))
-    metrics.append(("λ_max", f"{d.lyapunov_max:+.3f}", "Largest Lyapunov exponent (natural log per step)."))
-    for col, (label, value, help_text) in zip(st.columns(len(metrics)), metrics, strict=True):
-        col.metric(label, value, help=help_text)
+metrics = [("per-step rate", f"{rate_text(d.rate)}×", "Factor by which ‖dL/dh_t‖ changes per step back "
+            "(robust fit of the log norm against the lag).")]
+metrics.append(("memory horizon", horizon_text(d),
+                "Lag at which the gradient has fallen 1000-fold (none while it grows)."))
+if math.isfinite(d.pascanu):  # the vanilla and leaky RNN, the LRU: a bound on every step
+    metrics.append(("γ·σ_max" if config.cell == "rnn" else "step bound", f"{d.pascanu:.3g}",
+                    "Below 1 the bound on every step's Jacobian guarantees vanishing."))
+    metrics.append(("spectral radius ρ", f"{d.spectral_radius:.3g}",
+                    f"Largest |eigenvalue| of {RECURRENCE.get(config.cell, 'W_hh')}."))
+for name, curve in view.reference.items():  # a gated cell's own theory, at the largest lag
+    metrics.append((name, pow10_text(curve), f"The cell's own theory, {name}, from t = 0 to the loss."))
+metrics.append(("λ_max", f"{d.lyapunov_max:+.3f}", "Largest Lyapunov exponent (natural log per step)."))
+for label, value, help_text in metrics:
+    verdict.metric(label, value, help=help_text, width="content")
 st.info(d.sentence)
 
 # 1. The gradient across time
@@ -73,14 +74,23 @@ st.download_button("Download the curves (CSV)", lambda: view.gradient.to_csv(ind
 # 2. Hidden states
 st.subheader("Hidden states")
 state_range = config.activation if config.cell in ("rnn", "leaky") else "tanh" if config.cell != "lru" else "linear"
-a, b = st.columns([3, 2])
-with a:
-    draw(("heatmap", key), lambda: charts.heatmap_chart(view.states, state_range))
-with b:
-    units = sorted(view.states["unit"].unique())[:3]
-    draw(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
-draw(("state_stats", key), lambda: charts.state_stats_chart(view.steps, state_range))
-st.caption(view.captions["states"])
+if view.zero_state:  # nothing to draw: one line says why
+    st.info(view.captions["states"])
+else:
+    a, b = panels("states", 340, 220)
+    with a:
+        draw(("heatmap", key), lambda: charts.heatmap_chart(view.states, state_range))
+    with b:
+        units = sorted(view.states["unit"].unique())[:3]
+        draw(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
+    # the size of the state beside the fraction of saturated units, where the cell's state shows any (not GRU, LRU)
+    a, b = panels("state_stats", 340, 340) if charts.shows_saturation(view.steps) else (st.container(), None)
+    with a:
+        draw(("state_norm", key), lambda: charts.state_norm_chart(view.steps))
+    if b is not None:
+        with b:
+            draw(("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
+    st.caption(view.captions["states"])
 if config.cell in ("rnn", "leaky"):
     with st.expander("The math"):
         st.latex(r"h_t = \mathrm{act}(a_t),\quad a_t = W_{hh} h_{t-1} + W_{xh} x_t + b,\qquad "
@@ -100,7 +110,7 @@ if config.cell in ("lstm", "gru"):
                "chart above.")
 else:
     st.subheader(f"Spectrum of {RECURRENCE[config.cell]}")
-    a, b = st.columns([1, 1])
+    a, b = panels("spectrum", 340, 340)
     with a:
         draw(("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma), width="content")
     with b:
@@ -125,8 +135,11 @@ if view.curse is not None:
 # 4. What the update learns from (the recurrent weight matrix W_hh; the LRU has none)
 if config.cell != "lru":
     st.subheader("Per-step contributions to dL/dW_hh")
-    draw(("contributions", key), lambda: charts.contributions_chart(view.steps))
-    st.caption(view.captions["contributions"])
+    if view.zero_state:
+        st.info(view.captions["contributions"])
+    else:
+        draw(("contributions", key), lambda: charts.contributions_chart(view.steps))
+        st.caption(view.captions["contributions"])
     with st.expander("The math"):
         st.latex(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,\qquad "
                  r"\delta_t = \frac{\partial L}{\partial a_t}\ \text{(the step's pre-activations: "

@@ -5,11 +5,14 @@ import streamlit as st
 from rnn_core.phase import AXES, MAP_BUDGET, MapSettings, map_cost
 from ui import charts
 from ui.cache import cached_spectra, draw, map_with_progress
+from ui.captions import map_base_text, mean_field_caption
 from ui.controls import CELL_LABELS, map_controls
-from ui.layout import page_setup
+from ui.layout import page_setup, panels
+from ui.map_view import AXIS_TITLES, spectra_config
 from ui.state import url_warnings
 
-config = page_setup(skip=("gain",), controls=map_controls)
+# the map sweeps the gain itself, and measures the rate with the last-step loss: neither control applies here
+config = page_setup(skip=("gain", "loss"), controls=map_controls)
 settings = MapSettings(**st.session_state["map_values"])
 
 st.title("Regime map")
@@ -22,6 +25,7 @@ if config.cell != "rnn" and settings.axis != "cell":
             "Explorer and beside others on the Compare page, and the second axis 'cell' maps every cell whose "
             "recurrent weights the gain scales. Here: the vanilla RNN with the sidebar's other settings.")
     config = config.replace(cell="rnn")
+st.info(map_base_text(config, settings, AXIS_TITLES[settings.axis]), icon=":material/tune:")
 
 cost = map_cost(config, settings)
 if cost > MAP_BUDGET:
@@ -51,34 +55,28 @@ with tab_map:
 with tab_lyap:
     draw(("lyapunov", key), lambda: charts.lyapunov_gain_chart(view.cells, view.mean_field, view.order,
                                                                view.axis_title))
-    st.caption("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
-               "prediction for a large tanh network without input: ln g below g = 1, then "
-               "½·ln(g²·E[sech⁴(√Δ·z)]) with Δ = g²·E[tanh²(√Δ·z)].  \nWith an input, measured values lie below it: "
-               "a driven network is less chaotic.")
+    st.caption(mean_field_caption(config, view.below_mean_field))
     with st.expander("The math"):
         st.latex(r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big],\qquad "
                  r"\lambda_{\max} = \tfrac12 \ln\!\Big(g^2\,\mathbb{E}_z\big[\operatorname{sech}^4"
                  r"(\sqrt{\Delta}\,z)\big]\Big),\quad z\sim\mathcal N(0,1)")
 
 with tab_multiples:
-    draw(("multiples", key), lambda: charts.small_multiples(view.multiples, view.order, view.axis_title),
-         width="content")
+    draw(("multiples", key), lambda: charts.small_multiples(view.multiples, view.order, view.axis_title))
     st.caption("log10 ‖dL/dh‖ against the lag for a coarse grid (first seed), every panel on the same axis "
                "(clipped at 1e±12): the change of regime is seen at a glance.")
 
 with tab_spectra:
-    spectra = cached_spectra(config.to_dict())
-    draw(("spectra", key), lambda: charts.spectra_comparison_chart(spectra.eigenvalues, config.gain), width="content")
-    a, b = st.columns(2)
+    spectra = cached_spectra(spectra_config(config, settings).to_dict())
+    draw(("spectra", key), lambda: charts.spectra_comparison_chart(spectra.eigenvalues, spectra.config.gain),
+         width="content")
+    a, b = panels("spectra", 340, 340)
     with a:
         draw(("sv", key), lambda: charts.sv_comparison_chart(spectra.singular_values))
     with b:
         draw(("lyapunov_spectrum", key), lambda: charts.lyapunov_spectrum_chart(spectra.lyapunov))
     st.dataframe(spectra.summary, hide_index=True)
-    st.caption(f"At gain {config.gain:g}: the eigenvalues of a Gaussian W fill the disc of radius g (circular law); "
-               "an orthogonal W puts them all on the circle. Its singular values are all equal (dynamical isometry), "
-               "so no direction of the gradient is amplified or crushed more than another; a Gaussian W spreads "
-               "them over decades, and the product over T steps spreads them further.")
+    st.caption(spectra.caption)
 
 st.caption(f"Map computed in {view.seconds:.2f} s ({len(view.table)} networks, axis {settings.axis} × "
            f"{len(AXES[settings.axis])} values). Uses the sidebar's settings; the gain is swept.")

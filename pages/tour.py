@@ -7,17 +7,19 @@ import pandas as pd
 import streamlit as st
 
 from rnn_core import Config
-from rnn_core.diagnosis import pow10_text
+from rnn_core.config import FIELDS
+from rnn_core.diagnosis import pow10_text, rate_text
 from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 from ui import charts
 from ui.cache import cached_view, draw
 from ui.controls import language_control
 from ui.layout import page_setup
 
-config = page_setup(controls=language_control)
+# Every figure here has its own settings: the sidebar keeps only the language (its settings wait for the Explorer).
+config = page_setup(skip=tuple(FIELDS), controls=language_control)
 text = st.session_state["tour_text"]
 WORD = "hell"  # the article's example: read h, e, l, l and predict e, l, l, o
-LETTERS = Config(input_kind="text", text="hello", seq_len=4, hidden_size=6, activation="tanh", init="normal")
+LETTERS = PRESETS_BY_SLUG["hello"].config  # the very network "Open in the Explorer" opens
 # The cures step's cells: the vanilla tanh RNN and three cures (the Compare page's variants) on one sequence, with the
 # Compare page's 'gated' settings at a smaller N (each view builds in a fraction of a second).
 CELLS = ("rnn", "lstm", "gru", "lru-near-1")
@@ -35,6 +37,18 @@ def explorer_link(slug: str) -> None:
 def number(value: str) -> str:
     """A number as the core formats it (``pow10_text``), with the language's decimal mark."""
     return value.replace(".", text["decimal"])
+
+
+def size_at_start(view) -> str:
+    """||dL/dh_0|| as the core writes it, in this language ("0" when it is exactly zero)."""
+    start = log10_at_start(view)
+    return number(pow10_text(start)) if math.isfinite(start) else text["steps"][6]["zero"]
+
+
+def described(which: str, view, s: dict) -> dict[str, str]:
+    """A figure's activation, gain and measured regime, in this language, for a caption's ``{which}_...`` fields."""
+    return {f"{which}_activation": s["activations"][view.config.activation],
+            f"{which}_gain": number(f"{view.config.gain:g}"), f"{which}_regime": s["regimes"][view.diagnosis.regime]}
 
 
 def log10_at_start(view) -> float:
@@ -90,13 +104,15 @@ st.caption(text["intro"])
 
 s = step(0)
 mlp = cached_view(LETTERS.replace(gain=0.0).to_dict())
-draw(("tour", "mlp"), lambda: charts.letters_heatmap(mlp.states, WORD), width="content")
+with st.container(width=PANEL_WIDTH):  # as wide as a panel below, or the phone's screen
+    draw(("tour", "mlp"), lambda: charts.letters_heatmap(mlp.states, WORD))
 st.caption(s["caption"])
 explorer_link("hello")
 
 s = step(1)
 rnn = cached_view(LETTERS.to_dict())
-draw(("tour", "rnn"), lambda: charts.letters_heatmap(rnn.states, WORD), width="content")
+with st.container(width=PANEL_WIDTH):
+    draw(("tour", "rnn"), lambda: charts.letters_heatmap(rnn.states, WORD))
 st.caption(s["caption"])
 explorer_link("hello")
 
@@ -106,39 +122,48 @@ st.caption(s["caption"])
 
 s = step(3)
 st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + b + W_{xh}\,x_t)")
-draw(("tour", "units"), lambda: charts.letters_lines(rnn.states, WORD, [0, 1, 2]))
-st.caption(s["caption"])
+units = sorted(rnn.states["unit"].unique())[:3]
+draw(("tour", "units", tuple(units)), lambda: charts.letters_lines(rnn.states, WORD, units))
+st.caption(s["caption"].format(n=len(units), T=LETTERS.seq_len))
 explorer_link("hello")
 
 s = step(4)
-st.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},\qquad"
-         r" J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}")
-draw(("tour", "bptt"), lambda: charts.gradient_chart(rnn.gradient_thin, "t"))
-st.caption(s["caption"])
+formulas = st.container(horizontal=True, gap="medium")  # side by side, one under the other on a phone
+formulas.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},",
+               width="content")
+formulas.latex(r"J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}", width="content")
+draw(("tour", "bptt"), lambda: charts.gradient_chart(rnn.gradient_thin, "lag"))  # the lag, as in steps 6 and 7
+st.caption(s["caption"].format(value=size_at_start(rnn), T=rnn.diagnosis.loss_step,
+                               bound=number(f"{rnn.diagnosis.pascanu:.3g}"),
+                               lyapunov=number(f"{rnn.diagnosis.lyapunov_max:+.3f}")))
 explorer_link("hello")
 
 s = step(5)
 left, right = panels()
+shown = {}
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
-    view = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
+    view = shown[slug] = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
         draw(("tour", slug), lambda v=view: charts.gradient_chart(v.gradient_thin, "lag", legend_columns=1))
         st.caption(view.diagnosis.sentence)
         explorer_link(slug)
-st.caption(s["caption"])
+st.caption(s["caption"].format(**described("first", shown["vanishing"], s),
+                               **described("second", shown["exploding-linear"], s)))
 
 s = step(6)
 left, right = panels()
 with left:
-    view = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
-    draw(("tour", "orthogonal"), lambda: charts.gradient_chart(view.gradient_thin, "lag", legend_columns=1))
+    orthogonal = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
+    draw(("tour", "orthogonal"), lambda: charts.gradient_chart(orthogonal.gradient_thin, "lag", legend_columns=1))
     explorer_link("orthogonal")
 with right:
     view = cached_view(PRESETS_BY_SLUG["exploding-linear"].config.to_dict())
     labels = (s["before"], s["after"])
     draw(("tour", "clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
     explorer_link("exploding-linear")
-st.caption(s["caption"])
+st.caption(s["caption"].format(scale=number(f"{orthogonal.config.input_scale:g}"),
+                               rate=number(rate_text(orthogonal.diagnosis.rate)), T=orthogonal.diagnosis.loss_step,
+                               value=size_at_start(orthogonal), before=number(pow10_text(view.log10_grad_W_hh))))
 
 st.markdown(f"#### {s['cells_title']}")
 st.markdown(s["cells_body"])

@@ -140,33 +140,42 @@ def field_names() -> tuple[str, ...]:
     return tuple(FIELDS)
 
 
+def field_error(name: str, value_text: str, reason: str) -> ValueError:
+    """The ValueError for a value refused for one field: its message names the field, the value and what is allowed
+    (``seq_len=-5 is outside the allowed range [1, 10000]``); its ``reason`` attribute is what is wrong without the
+    name and value (``is outside the allowed range [1, 10000]``), for a message that already shows them."""
+    err = ValueError(f"{name}={value_text} {reason}")
+    err.reason = reason
+    return err
+
+
 def coerce(name: str, value: Any) -> Any:
     """Convert ``value`` (often a string from a URL) to the type of field ``name``; ValueError if it cannot."""
     f = FIELDS[name]
     if f.type in ("int", int):
         if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} is not an integer")
+            raise field_error(name, repr(value), "is not an integer")
         if isinstance(value, int):
             return value
         try:
             as_float = float(str(value).strip())
         except ValueError:
-            raise ValueError(f"{name}={value!r} is not an integer") from None
+            raise field_error(name, repr(value), "is not an integer") from None
         if not math.isfinite(as_float) or as_float != int(as_float):
-            raise ValueError(f"{name}={value!r} is not an integer")
+            raise field_error(name, repr(value), "is not an integer")
         return int(as_float)
     if f.type in ("float", float):
         if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} is not a number")
+            raise field_error(name, repr(value), "is not a number")
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r} is not a number") from None
+            raise field_error(name, repr(value), "is not a number") from None
         except OverflowError:  # an int beyond float64
-            raise ValueError(f"{name}={_repr(value)} is outside the allowed range [{f.metadata['lo']}, "
-                             f"{f.metadata['hi']}]") from None
+            raise field_error(name, _repr(value), f"is outside the allowed range [{f.metadata['lo']}, "
+                                                 f"{f.metadata['hi']}]") from None
     if not isinstance(value, str):
-        raise ValueError(f"{name}={value!r} is not a string")
+        raise field_error(name, repr(value), "is not a string")
     return value
 
 
@@ -185,29 +194,73 @@ def _check_field(f: dataclasses.Field, value: Any, ui: bool = False) -> None:
     if spec["choices"] is not None:
         if value not in spec["choices"]:
             allowed = ", ".join(repr(c) for c in spec["choices"])
-            raise ValueError(f"{name}={value!r} is not one of {allowed}")
+            raise field_error(name, repr(value), f"is not one of {allowed}")
         return
     if f.type in ("str", str):
         if not isinstance(value, str) or not spec["lo"] <= len(value) <= spec["hi"]:
-            raise ValueError(f"{name}={value!r} must be a string of {spec['lo']} to {spec['hi']} characters")
+            raise field_error(name, repr(value), f"must be a string of {spec['lo']} to {spec['hi']} characters")
         return
     is_int = f.type in ("int", int)
     if isinstance(value, bool) or not isinstance(value, (int, float) if not is_int else int):
-        kind = "an integer" if is_int else "a number"
-        raise ValueError(f"{name}={value!r} is not {kind}")
+        raise field_error(name, repr(value), f"is not {'an integer' if is_int else 'a number'}")
     hi = spec["ui_hi"] if ui else spec["hi"]
     # an int is finite (and math.isfinite would raise OverflowError for one beyond float64)
     if not (isinstance(value, int) or math.isfinite(value)) or not spec["lo"] <= value <= hi:
-        raise ValueError(f"{name}={_repr(value)} is outside the allowed range [{spec['lo']}, {hi}]")
+        raise field_error(name, _repr(value), f"is outside the allowed range [{spec['lo']}, {hi}]")
+
+
+def nearest_allowed(name: str, raw: Any, ui: bool = False) -> int | float | None:
+    """The limit nearest to ``raw`` when it is a number beyond field ``name``'s range (``ui``: the dashboard's
+    limits), else None: ``seq_len='999999'`` gives 5000 with ``ui``, ``'-5'`` gives 1, ``'abc'``, ``'2.5'`` (not an
+    integer) and ``'nan'`` give None.
+
+    Strings are read as :func:`coerce` reads them (``float``, so ``'1e400'`` is infinite and lies above every range).
+
+    Examples
+    --------
+    >>> nearest_allowed("seq_len", "999999", ui=True), nearest_allowed("gain", "-1e400"), nearest_allowed("gain", "2")
+    (5000, 0.0, None)
+    """
+    f = FIELDS.get(name)
+    if f is None or f.metadata["choices"] is not None or f.type not in ("int", int, "float", float):
+        return None
+    number = _number(raw)
+    if number is None or number != number:  # not a number, or NaN
+        return None
+    is_int = f.type in ("int", int)
+    if is_int and isinstance(number, float) and math.isfinite(number) and number != int(number):
+        return None  # 2.5 is no integer, whatever the range
+    lo, hi = f.metadata["lo"], f.metadata["ui_hi" if ui else "hi"]
+    kind = int if is_int else float
+    if number > hi:
+        return kind(hi)
+    if number < lo:
+        return kind(lo)
+    return None
+
+
+def _number(raw: Any) -> int | float | None:
+    """``raw`` as a number (an int of any size as it is, a string through ``float``), or None."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: bool = False,
                   ignore: tuple[str, ...] = ()) -> tuple[Config, list[str]]:
     """Build a Config from untrusted values (a URL): each bad field falls back to ``base``'s value with a warning.
 
-    Never raises. Unknown keys are ignored with a warning (keys in ``ignore`` silently); if the fields are valid alone
-    but not together (the work cap), the size fields fall back as well. ``ui`` applies the dashboard's limits
-    (``ui_hi`` and ``UI_MAX_WORK``).
+    A number beyond its field's range becomes the nearest allowed value (``seq_len=999999`` the largest sequence
+    length), with a warning that says so. Never raises. Unknown keys are ignored with a warning (keys in ``ignore``
+    silently); if the fields are valid alone but not together (the work cap), the size fields fall back as well.
+    ``ui`` applies the dashboard's limits (``ui_hi`` and ``UI_MAX_WORK``).
 
     Returns
     -------
@@ -227,7 +280,14 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: 
             value = coerce(key, raw)
             _check_field(FIELDS[key], value, ui=ui)
         except ValueError as err:
-            warnings.append(f"Ignored {_short(key)}={_short(raw)}: {str(err)[:200]}. Using "
+            nearest = nearest_allowed(key, raw, ui=ui)
+            if nearest is not None:  # a number beyond the range: its nearest limit, and say so
+                side = "smallest" if nearest == FIELDS[key].metadata["lo"] else "largest"
+                warnings.append(f"Ignored {_short(key)}={_short(raw)}: it is out of range. Using the {side} allowed "
+                                f"value, {nearest!r}.")
+                kept[key] = nearest
+                continue
+            warnings.append(f"Ignored {_short(key)}={_short(raw)}: it {_reason(raw, err)[:200]}. Using "
                             f"{getattr(base, key)!r}.")
             continue
         kept[key] = value
@@ -245,6 +305,14 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: 
         except ValueError as err2:
             warnings.append(f"Ignored the whole link: {err2}.")
             return base, warnings
+
+
+def _reason(raw: Any, err: ValueError) -> str:
+    """What is wrong with ``raw``, without repeating the field's name and the value (the warning shows them)."""
+    number = _number(raw)
+    if isinstance(number, float) and math.isnan(number):
+        return "is not a number"  # rather than 'outside the allowed range'
+    return getattr(err, "reason", str(err))
 
 
 def _repr(value: Any) -> str:

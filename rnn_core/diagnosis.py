@@ -137,22 +137,25 @@ def explain(*, regime: str, rate: float, slope: float, K: int, end: float, zero_
         total = end if math.isfinite(end) else slope * K
         if regime == "vanishing":
             where = f"; it has fallen 1000-fold {horizon} steps back" if horizon is not None else ""
-            parts.append(f"The gradient shrinks by a factor {rate:.3g} per step (vanishing): after {_steps(K)} it is "
-                         f"{pow10_text(total)} of its size at the loss{where}.")
+            parts.append(f"The gradient shrinks by a factor {rate_text(rate)} per step (vanishing): after {_steps(K)} "
+                         f"it is {size_text(total)}{where}.")
         elif regime == "exploding":
-            parts.append(f"The gradient grows by a factor {rate:.3g} per step (exploding): after {_steps(K)} it is "
-                         f"{pow10_text(total)} times its size at the loss.")
+            parts.append(f"The gradient grows by a factor {rate_text(rate)} per step (exploding): after {_steps(K)} "
+                         f"it is {size_text(total)}.")
         else:
-            parts.append(f"The gradient keeps its size (a factor {rate:.3f} per step, stable): after {_steps(K)} it is "
-                         f"{pow10_text(total)} of its size at the loss.")
+            parts.append(f"The gradient changes by a factor {rate_text(rate)} per step (stable): after {_steps(K)} "
+                         f"it is {size_text(total)}.")
     for name, value in (reference or {}).items():
         if K > 0 and math.isfinite(value):
             parts.append(f"The cell's own theory, {name}, is {pow10_text(value)} after {_steps(K)}.")
     if not math.isfinite(pascanu):  # a cell with no single recurrent matrix: no Pascanu bound to state
         return " ".join(parts)
     bound = bound_text or f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
-    if pascanu < 1:
+    if pascanu < 1 and regime == "vanishing":
         parts.append(f"{bound} < 1, so the Pascanu bound guarantees vanishing.")
+    elif pascanu < 1:  # the bound forces decay, but too slowly to count as vanishing within these K steps
+        parts.append(f"{bound} < 1: the bound lets the gradient only shrink, to at most "
+                     f"{pow10_text(K * math.log10(pascanu)) if pascanu > 0 else '0'} after {_steps(K)}.")
     elif regime == "vanishing" and K > 0:
         reason = (f"yet the activation's derivatives (mean act' = {mean_dact:.2f}) shrink it"
                   if mean_dact < 0.9 else "yet the directions that grow are not the ones the gradient follows")
@@ -173,6 +176,31 @@ def pow10_text(log10_value: float) -> str:
     if -3 <= log10_value < 3:
         return f"{10**log10_value:.3g}"
     return f"{mant:.2g}e{exp:+d}".replace("e+", "e+") if mant >= 1.05 else f"1e{exp:+d}"
+
+
+def rate_text(rate: float) -> str:
+    """The per-step rate as every page writes it: three decimals inside the stable band (there the digits after the
+    1 are the whole story: 1.015 per step is 4.5x over 100 steps), three significant digits outside it.
+
+    >>> rate_text(1.0151), rate_text(0.3347), rate_text(1.3196), rate_text(1.0)
+    ('1.015', '0.335', '1.32', '1.000')
+    """
+    if not math.isfinite(rate) or rate <= 0:
+        return "0" if rate == 0 else "—"
+    return f"{rate:.3f}" if classify(math.log(rate)) == "stable" else f"{rate:.3g}"
+
+
+def size_text(log10_value: float) -> str:
+    """The gradient's size relative to its size at the loss, from its log10: ``'5.28 times its size at the loss'``,
+    ``'8.3e-48 of its size at the loss'``, or ``'as large as at the loss'`` when it rounds to 1.
+
+    >>> size_text(0.7226), size_text(-47.08), size_text(1e-4)
+    ('5.28 times its size at the loss', '8.3e-48 of its size at the loss', 'as large as at the loss')
+    """
+    text = pow10_text(log10_value)
+    if text == "1":
+        return "as large as at the loss"
+    return f"{text} times its size at the loss" if log10_value > 0 else f"{text} of its size at the loss"
 
 
 def _steps(k: int) -> str:

@@ -13,6 +13,13 @@ import pandas as pd
 
 from .analysis import Analysis
 
+# Singular values more than this many decades below a matrix's largest are at float64's resolution (the product's
+# rounding is ~1e-16 of its largest entry): not meaningful, so not drawn (see bptt.JacobianNorms).
+RESOLUTION_DECADES = 15.0
+
+# What the recurrence multiplies the state by, per cell with one such matrix (the matrix whose spectrum is shown).
+RECURRENCE = {"rnn": "W_hh", "leaky": "(1−α)·I + α·W_hh", "lru": "Λ"}
+
 QUANTITIES = {
     "grad_norm": "‖dL/dh_t‖ (measured)",
     "jacobian_norm": "‖dh_T/dh_t‖₂ (Jacobian product)",
@@ -93,15 +100,20 @@ def spectrum_frame(result: Analysis) -> pd.DataFrame:
 
 
 def singular_value_frame(result: Analysis) -> pd.DataFrame:
-    """Singular values, descending: columns ``index, matrix, log10_value`` for W_hh and (when computed) the product
-    ``dh_T/dh_0``; non-finite values dropped."""
-    frames = [pd.DataFrame({"index": np.arange(1, result.spectrum.singular_values.size + 1), "matrix": "W_hh",
+    """Singular values, descending: columns ``index, matrix, log10_value`` for the recurrent matrix (``W_hh``; the
+    leaky cell's ``(1−α)·I + α·W_hh``, the LRU's ``Λ``: see ``RECURRENCE``) and (when computed) the product
+    ``dh_T/dh_0``; non-finite values dropped, and values more than ``RESOLUTION_DECADES`` below their matrix's largest
+    (rounding, not data)."""
+    matrix = RECURRENCE.get(result.config.cell, "W_hh")
+    frames = [pd.DataFrame({"index": np.arange(1, result.spectrum.singular_values.size + 1), "matrix": matrix,
                             "log10_value": np.log10(np.maximum(result.spectrum.singular_values, 1e-300))})]
     if result.jacobians is not None:
         sv = result.jacobians.log10_sv_full
         frames.append(pd.DataFrame({"index": np.arange(1, sv.size + 1), "matrix": "dh_T/dh_0", "log10_value": sv}))
     df = pd.concat(frames, ignore_index=True)
-    return df[np.isfinite(df["log10_value"])].reset_index(drop=True)
+    df = df[np.isfinite(df["log10_value"])]
+    top = df.groupby("matrix", sort=False)["log10_value"].transform("max")
+    return df[df["log10_value"] >= top - RESOLUTION_DECADES].reset_index(drop=True)
 
 
 def lyapunov_frame(result: Analysis) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 from rnn_core import Config
 from rnn_core.phase import AXES, MapSettings, map_row
 
+from .charts import themed
 from .map_view import MapView, SpectraView, build_map_view, build_spectra_view
 from .view import View, build_view
 
@@ -78,14 +79,14 @@ def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[st
     Both are what Streamlit would make of the chart on every run: turning an Altair chart into Vega-Lite costs more
     than the analysis of the default configuration, and Streamlit converts each dataset to Arrow (it leaves bytes as
     they are). The frames go to Arrow directly, not through Altair's JSON records. Cached, a rerun only parses a few
-    kB of spec.
+    kB of spec. The spec carries the charts' one theme (:func:`ui.charts.themed`).
     """
     chart = _build()
     datasets: dict[str, bytes] = {}
     with _transform_lock, alt.data_transformers.enable(_ARROW_TRANSFORMER, datasets=datasets):
         spec = chart.to_dict(validate=False)
     spec.pop("datasets", None)  # what the transformer did not see (none from our builders)
-    return json.dumps(spec), datasets
+    return json.dumps(themed(spec)), datasets
 
 
 def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch") -> None:

@@ -8,11 +8,45 @@ import numpy as np
 
 from rnn_core.analysis import Analysis
 from rnn_core.cells.lru import curse_of_memory
-from rnn_core.diagnosis import pow10_text
+from rnn_core.diagnosis import Diagnosis, pow10_text, rate_text
+from rnn_core.tidy import RECURRENCE, RESOLUTION_DECADES
+
+# |lambda| within this (relative) distance of 1 counts as on the unit circle, and singular values within this many
+# decades of each other as equal: an orthogonal matrix's are 1 only to rounding (1e-15), never exactly.
+UNIT_TOL = 1e-9
+EQUAL_DECADES = 1e-6
 
 
-def gradient_caption(result: Analysis) -> str:
-    """Two lines under the gradient chart: what the measured curve does, and how the theory lines relate to it."""
+def horizon_text(d: Diagnosis) -> str:
+    """The memory horizon as the verdict shows it: a lag, or why there is none within the sequence."""
+    horizon = d.horizons[1000]
+    if horizon is not None:
+        return f"{horizon} steps"
+    return "none: it grows" if d.regime == "exploding" else f"> {d.loss_step} steps"
+
+
+def decades_text(spread: float, beyond: bool = False) -> str:
+    """How many decades separate the largest and smallest singular value, as every caption and table writes it:
+    two decimals, one significant digit below 0.005 (so that a small spread never reads as "0.00"), and 0 for a
+    spread within rounding (``EQUAL_DECADES``). ``beyond``: some values lie below float64's resolution, so the true
+    spread is only known to exceed ``RESOLUTION_DECADES``."""
+    if beyond or not math.isfinite(spread):
+        return f"more than {RESOLUTION_DECADES:g}"
+    if spread < EQUAL_DECADES:
+        return "0"  # equal to rounding: an orthogonal matrix's 1e-16 is noise, not a spread
+    return f"{spread:.2f}" if spread >= 0.005 else f"{spread:.1g}"
+
+
+def axis_label(log10_value: float) -> str:
+    """A whole decade as the charts' power-of-ten axes label it (``1e-3``, ``1``, ``1e2``)."""
+    return "1" if log10_value == 0 else f"1e{int(log10_value)}"
+
+
+def gradient_caption(result: Analysis, domain: list[float] | None = None) -> str:
+    """Two lines under the gradient chart: what the measured curve does, and how the theory lines relate to it.
+
+    ``domain`` is the chart's y range (log10, :func:`ui.charts.gradient_domain`): where the bound leaves it, the
+    caption says so."""
     d = result.diagnosis
     g = result.grad_log10_norm()[: result.loss_step + 1]
     K = result.loss_step
@@ -20,7 +54,7 @@ def gradient_caption(result: Analysis) -> str:
         return "A single step: the gradient at the loss has norm 1 and there is no lag to travel back over."
     end = g[0]
     first = (f"Over {K} steps back, ‖dL/dh_t‖ goes from 1 at the loss to {pow10_text(end)} at t = 0 "
-             f"({d.regime}: a factor {d.rate:.3g} per step)." if math.isfinite(end) else
+             f"({d.regime}: a factor {rate_text(d.rate)} per step)." if math.isfinite(end) else
              f"‖dL/dh_t‖ is exactly zero from lag {d.zero_from_lag} back ({d.regime}).")
     lag = np.arange(K, -1, -1)
     bound = lag * math.log10(d.pascanu) if d.pascanu > 0 else np.where(lag == 0, 0.0, -np.inf)
@@ -34,15 +68,31 @@ def gradient_caption(result: Analysis) -> str:
     else:
         name = "Pascanu bound (γ·σ_max)^(T−t)" if result.config.cell == "rnn" else "step bound"
         second = (f"The red dashed {name} = {d.pascanu:.3g}^(T−t) "
-                  + ("lies above the measured curve everywhere, as a bound must" if above
+                  + ("lies above the measured curve at every step, as a bound must" if above
                      else "is crossed by the measured curve — that would be a bug; please report it"))
+        second += _leaves_chart(bound, domain, K)
     second += (f"; the yellow Lyapunov line has slope λ_max = {d.lyapunov_max:+.3f} per step." if
                math.isfinite(d.lyapunov_max) else ".")
     return first + "  \n" + second
 
 
-# What the recurrence multiplies the state by, per cell (the matrix whose spectrum is shown).
-RECURRENCE = {"rnn": "W_hh", "leaky": "(1−α)·I + α·W_hh", "lru": "Λ"}
+def _leaves_chart(bound: np.ndarray, domain: list[float] | None, K: int) -> str:
+    """Where a theory line (log10 by t = 0..K) is off the chart's y range, and the value it reaches at t = 0.
+
+    The line is geometric in the lag, so the part off the chart runs from t = 0 up to some step."""
+    if domain is None:
+        return ""
+    lo, hi = domain
+    with np.errstate(invalid="ignore"):
+        outside = np.flatnonzero((bound > hi) | (bound < lo))
+    if not outside.size:
+        return ""
+    t = int(outside[-1])
+    edge, side = (hi, "top") if bound[t] > hi else (lo, "bottom")
+    span = f"at t = 0 (lag {K})" if t == 0 else f"for t ≤ {t} (lag ≥ {K - t})"
+    return (f"; it runs off the {side} of the chart ({axis_label(edge)}) {span}, reaching "
+            f"{pow10_text(float(bound[0]))} at t = 0")
+
 
 # Per cell: the step Jacobian J_s (LaTeX, after the chain rule), its theory (LaTeX), and one sentence.
 CELL_MATH = {
@@ -60,8 +110,8 @@ CELL_MATH = {
              r"\frac{\partial c_T}{\partial c_t}\Big|_{\text{along } c} = \operatorname{diag}\Big(\prod_{s=t+1}^{T} "
              r"f_s\Big)\qquad \text{(the constant error carousel)}",
              "Hochreiter & Schmidhuber (1997): along the cell state the gradient is only multiplied by the forget "
-             "gates, so with f near 1 it survives hundreds of steps; a forget-gate bias of 1 (or chrono "
-             "initialization) starts f near 1."),
+             "gates, so with f near 1 it survives hundreds of steps; a forget-gate bias of 1 starts f around "
+             "σ(1) ≈ 0.73, a larger one (or chrono initialization) nearer 1."),
     "gru": (r"\qquad h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
             r"\frac{\partial h_T}{\partial h_t}\Big|_{W_{hh}=0} = \operatorname{diag}\Big(\prod_{s=t+1}^{T} "
             r"z_s\Big)",
@@ -92,9 +142,31 @@ def config_summary(config) -> str:
     return f"{config.activation}, {weights}, {sizes}"
 
 
+def zero_state(result: Analysis) -> bool:
+    """Whether the state is exactly 0 at every valid step (then the state charts would be empty)."""
+    return not np.any(result.mean_abs_h[: result.loss_step + 1])
+
+
+def zero_state_text(config) -> str:
+    """One line in place of the state charts when the state is exactly 0 at every step, saying why."""
+    if config.input_kind == "zeros" or config.input_scale == 0:
+        what = "the input is zero" if config.input_kind == "zeros" else "the input scale is 0"
+        why = {"lru": f"{what}, so h_t = λ·h_(t−1) + γ·B·0 stays at h_0 = 0",
+               "lstm": f"{what}, so every step's candidate tanh(W·0 + 0) is 0 and the state stays at h_0 = 0",
+               "gru": f"{what}, so every step's candidate tanh(W·0 + 0) is 0 and the state stays at h_0 = 0",
+               }.get(config.cell, f"{what} and the bias is 0, so every step computes act(W_hh·0 + 0) = act(0) = 0"
+                     if config.bias_scale == 0 else f"{what}, and act(W_hh·0 + b) = act(b) is 0 for every unit")
+    else:
+        why = "every step maps the state to 0"
+    return (f"The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. Choose an input "
+            "(noise, impulse, sine or text) with a scale above 0 to see the states move.")
+
+
 def states_caption(result: Analysis) -> str:
     """Two lines under the hidden-state charts: how large the states are and how many units block the gradient."""
     cfg = result.config
+    if zero_state(result):
+        return zero_state_text(cfg)
     sat = result.saturated[1: result.loss_step + 1]
     mean_sat = float(np.nanmean(sat)) if sat.size and np.isfinite(sat).any() else 0.0
     mean_abs = float(np.nanmean(result.mean_abs_h[1: result.loss_step + 1])) if result.loss_step else 0.0
@@ -127,11 +199,18 @@ def states_caption(result: Analysis) -> str:
 def spectrum_caption(result: Analysis) -> str:
     """Two lines under the eigenvalue chart."""
     d = result.diagnosis
+    if result.config.cell not in RECURRENCE:  # a gated cell: no single recurrent matrix, no spectrum shown
+        return ""
     ev = np.abs(result.spectrum.eigenvalues)
-    outside = int(np.sum(ev > 1.0))
+    outside = int(np.sum(ev > 1.0 + UNIT_TOL))
+    on = int(np.sum(np.abs(ev - 1.0) <= UNIT_TOL))
     M = RECURRENCE.get(result.config.cell, "W_hh")
+    tol = pow10_text(math.log10(UNIT_TOL))
+    where = (f"all {ev.size} eigenvalues lie on the unit circle (|λ| = 1 within {tol})" if on == ev.size else
+             f"{outside} of {ev.size} eigenvalues {'lies' if outside == 1 else 'lie'} outside the unit circle"
+             + (f" and {on} on it (within {tol})" if on else ""))
     first = (f"Spectral radius ρ({M}) = {d.spectral_radius:.3g}, largest singular value σ_max = {d.sigma_max:.3g}; "
-             f"{outside} of {ev.size} eigenvalues lie outside the unit circle.")
+             f"{where}. {_singular_values_text(result)}")
     if result.config.cell == "lru":
         return first + ("  \nEach complex unit multiplies its state by its own λ every step (and the real view shows "
                         "λ with its conjugate): the gradient from t to T is exactly max|λ|^(T−t), so every |λ| < 1 "
@@ -147,12 +226,58 @@ def spectrum_caption(result: Analysis) -> str:
     return first + "  \n" + second
 
 
+def _singular_values_text(result: Analysis) -> str:
+    """What the singular-value chart shows: how many decades each matrix's singular values span, that they are all
+    equal (to rounding), or how many are exactly 0 (the chart has no point for those)."""
+    M = RECURRENCE.get(result.config.cell, "W_hh")
+    with np.errstate(divide="ignore"):
+        sv = np.log10(np.asarray(result.spectrum.singular_values, dtype=float))  # -inf for an exact 0
+    parts = []
+    for name, values in ((M, sv), ("dh_T/dh_0", result.jacobians.log10_sv_full if result.jacobians else None)):
+        if values is None or not values.size:
+            continue
+        finite = values[np.isfinite(values)]
+        zeros = int(np.sum(np.isneginf(values)))
+        lost = int(np.sum(finite < finite.max() - RESOLUTION_DECADES)) if finite.size else 0  # rounding, not drawn
+        finite = finite[finite >= finite.max() - RESOLUTION_DECADES] if finite.size else finite
+        head = (f"{zeros} of the {values.size} singular values of {name} {'is' if zeros == 1 else 'are'} exactly 0"
+                if zeros else "")
+        rest = "the other" if zeros else f"the singular values of {name}"
+        if finite.size == 1 and not lost:
+            body = f"the other is {pow10_text(float(finite[0]))}"
+        elif not finite.size:
+            body = ""
+        elif float(finite.max() - finite.min()) < EQUAL_DECADES and not lost:
+            body = f"{'the other' if zeros else 'all'} {finite.size}{'' if zeros else ' singular values of ' + name} " \
+                   f"equal {pow10_text(float(finite.max()))} (within rounding)"
+        else:
+            body = (f"{rest}{'s' if zeros else ''} span {decades_text(float(finite.max() - finite.min()), lost > 0)} "
+                    "decades")
+            if lost:
+                body += (f" ({lost} of them lie below float64's resolution, {RESOLUTION_DECADES:g} decades under the "
+                         "largest, and are not drawn)")
+        parts.append(", ".join(p for p in (head, body) if p))
+    text = "; ".join(parts)
+    text = text[:1].upper() + text[1:] + "." if text else ""
+    sv_prod = result.jacobians.log10_sv_full if result.jacobians else np.array([])
+    sv_prod = sv_prod[np.isfinite(sv_prod)]  # a spread of a decade or more: what is below the resolution only adds
+    if sv.size and np.isfinite(sv).all() and float(sv.max() - sv.min()) < EQUAL_DECADES and sv_prod.size > 1 \
+            and float(sv_prod.max() - sv_prod.min()) >= 1.0:
+        text += (f" {M} alone is an isometry, but the activation's derivatives are not (mean act' = "
+                 f"{result.diagnosis.mean_dact:.2f}): they break the isometry of the product.")
+    return text
+
+
 def contributions_caption(result: Analysis) -> str:
     """Two lines under the per-step contribution chart."""
     c = result.contributions[: result.loss_step]
     finite = np.isfinite(c)
+    if zero_state(result):
+        return ("Every term δ_t h_(t−1)ᵀ is exactly zero because the hidden state h_(t−1) is 0 at every step (see "
+                "above): this sequence gives W_hh no gradient at all.")
     if not finite.any():
-        return "Every step's term is exactly zero: the update to W_hh learns nothing from this sequence."
+        return ("Every step's term δ_t h_(t−1)ᵀ is exactly zero (the gradient δ_t at every step is 0): the update to "
+                "W_hh learns nothing from this sequence.")
     top_t = int(np.nanargmax(np.where(finite, c, -np.inf))) + 1
     top = float(c[top_t - 1])
     small = np.flatnonzero(finite & (c < top - 3))
@@ -170,3 +295,90 @@ def curse_caption(config) -> str:
             "at |λ| = 0.5 (a long sequence, white-noise input). A long memory (|λ| → 1) keeps the gradient through "
             "time alive but makes the recurrence itself ever harder to train: the input normalization "
             "γ = √(1 − |λ|²) keeps the state's size at 1, not this sensitivity (Zucchet & Orvieto 2024).")
+
+
+def input_text(config) -> str:
+    """The input as a short phrase: ``noise input (scale 0.01, D = 8)``, ``text input 'hello'``, ``zero input``."""
+    if config.input_kind == "zeros":
+        return "zero input"
+    if config.input_kind == "text":
+        return f"text input '{config.text}' (one-hot, scale {config.input_scale:g})"
+    return f"{config.input_kind} input (scale {config.input_scale:g}, D = {config.input_size})"
+
+
+def map_base_text(config, settings, axis_title: str) -> str:
+    """What a regime map sweeps and every setting it takes from the sidebar (the swept ones left out)."""
+    swept = settings.axis
+    gains = (f"the gain g from {settings.gain_min:g} to {settings.gain_max:g} ({settings.gain_points} values, "
+             f"log-spaced) × {axis_title}")
+    seeds = (f"seed {config.seed}" if settings.seeds == 1 else
+             f"{settings.seeds} seeds ({config.seed} to {config.seed + settings.seeds - 1}) per cell")
+    fixed = [] if swept == "cell" else ["vanilla RNN"]
+    fixed += [f"{config.activation}" if swept != "activation" else None,
+              f"{config.init} W_hh" if swept != "init" else None,
+              f"N = {config.hidden_size}" if swept != "hidden_size" else None,
+              f"T = {config.seq_len}" if swept != "seq_len" else None,
+              f"batch {config.batch_size}", input_text(config), f"bias scale {config.bias_scale:g}"]
+    if swept == "cell":
+        fixed += [f"leak α = {config.leak:g}",
+                  "chrono forget bias" if config.forget_init == "chrono" else f"forget bias {config.forget_bias:g}"]
+    return (f"This map sweeps {gains}, {seeds}. Every other setting is the sidebar's: "
+            + ", ".join(f for f in fixed if f) + ". The rate is measured with the last-step loss.")
+
+
+def spectra_caption(config, eigenvalues, spreads: dict, mean_dact: dict, fixed: tuple[str, ...] = ()) -> str:
+    """Under the Gaussian-vs-orthogonal comparison: the settings (``fixed``: those the page sets itself, not the
+    sidebar), then what the numbers in the table and charts say, including when the activation's derivatives break
+    the orthogonal matrix's isometry."""
+    settings = (f"Both networks: gain {config.gain:g}, {config.activation}, {input_text(config)}, N = "
+                f"{config.hidden_size}, T = {config.seq_len}, seed {config.seed}."
+                + (f" The {' and '.join(fixed)} are set here, not in the sidebar" if fixed else "")
+                + (": a small input keeps tanh near its linear range, where the lesson holds." if fixed and
+                   config.activation == "tanh" and config.input_scale <= 0.01 else "." if fixed else ""))
+    ortho = eigenvalues[eigenvalues["init"] == "orthogonal"]["abs"].to_numpy()
+    gauss = eigenvalues[eigenvalues["init"] == "normal"]["abs"].to_numpy()
+    on_circle = bool(ortho.size) and bool(np.all(np.abs(ortho - config.gain) <= UNIT_TOL * max(config.gain, 1.0)))
+    eig = (f"The Gaussian W's eigenvalues fill the disc of radius g = {config.gain:g} (circular law; largest |λ| = "
+           f"{gauss.max():.3g})" if gauss.size else "")
+    eig += ("; the orthogonal W's all lie on the circle of radius g." if on_circle else
+            f"; the orthogonal W's have |λ| from {ortho.min():.3g} to {ortho.max():.3g}." if ortho.size else ".")
+    g_w, o_w = spreads.get(("normal", "W_hh")), spreads.get(("orthogonal", "W_hh"))
+    g_p, o_p = spreads.get(("normal", "dh_T/dh_0")), spreads.get(("orthogonal", "dh_T/dh_0"))
+    lines = [settings, eig]
+    if g_w is not None and o_w is not None:
+        lines.append(f"The singular values of W_hh span {decades_text(g_w)} decades for the Gaussian W and "
+                     + ("are all equal for the orthogonal one (dynamical isometry)." if o_w < EQUAL_DECADES else
+                        f"{decades_text(o_w)} for the orthogonal one."))
+    if g_p is not None and o_p is not None:
+        product = (f"Over T = {config.seq_len} steps the product dh_T/dh_0 spreads them over {decades_text(g_p)} "
+                   f"decades (Gaussian) against {decades_text(o_p)} (orthogonal)")
+        if o_p < 1.0 and o_p < g_p - 1.0:
+            product += (": the orthogonal network keeps every direction of the gradient "
+                        + (f"within a factor {pow10_text(o_p)} of the others" if pow10_text(o_p) != "1" else
+                           "at the same size")
+                        + ", none amplified or crushed much more than another.")
+        elif o_p >= 0.5 * g_p:
+            product += (f": the activation's derivatives (mean act' = {mean_dact.get('orthogonal', math.nan):.2f}) "
+                        "break the isometry that the orthogonal W has alone, and it helps little here.")
+        else:
+            product += (f": less, but the activation's derivatives (mean act' = "
+                        f"{mean_dact.get('orthogonal', math.nan):.2f}) still spread the orthogonal product.")
+        lines.append(product)
+    return "  \n".join(lines)
+
+
+def mean_field_caption(config, below: tuple[int, int] | None) -> str:
+    """Under the map's Lyapunov chart: the mean-field curve, and how the measured tanh networks lie against it."""
+    head = ("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
+            "prediction for a large tanh network without input: ln g below g = 1, then ½·ln(g²·E[sech⁴(√Δ·z)]) with "
+            "Δ = g²·E[tanh²(√Δ·z)].")
+    if below is None or not below[1]:
+        return head
+    n_below, n = below
+    driven = config.input_kind != "zeros" and config.input_scale > 0
+    where = (f"every one of the {n} tanh networks lies below it" if n_below == n else
+             f"{n_below} of the {n} tanh networks lie below it")
+    why = (": a driven network is less chaotic." if driven and n_below == n else
+           " (this map's networks have an input; the curve assumes none)." if driven else
+           " (no input here, as the curve assumes; a finite N and T still move the measured values).")
+    return f"{head}  \nMeasured, {where}{why}"

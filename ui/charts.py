@@ -6,6 +6,7 @@ Norms are plotted as their log10 on a linear axis labelled as powers of ten: a l
 
 from __future__ import annotations
 
+import json
 import math
 
 import altair as alt
@@ -17,6 +18,7 @@ import pandas as pd
 alt.data_transformers.disable_max_rows()
 
 HEIGHT = 320
+SQUARE = 270  # the side of square plots (eigenvalues in the complex plane)
 # Axis labels for log10 values: 1e-20 style at whole decades, plain numbers between them (when the axis is
 # finer than a decade), never pow() of a value that float64 cannot hold.
 POW10_LABEL = ("datum.value % 1 == 0 ? (datum.value == 0 ? '1' : '1e' + format(datum.value, 'd')) : "
@@ -34,9 +36,47 @@ STYLE = {"lyapunov": (1.8, [6, 4], 1.0, 0), "pascanu_bound": (1.8, [6, 4], 1.0, 
 REGIME_COLORS = {"vanishing": "#3b6fb6", "stable": "#4a9c5d", "exploding": "#c8553d"}
 
 
-T_AXIS = alt.Axis(tickMinStep=1, format="d")  # steps and units are whole numbers
+# steps and units are whole numbers; the labels at the ends of the axis stay inside the chart's frame
+T_AXIS = alt.Axis(tickMinStep=1, format="d", labelFlush=True)
 # a legend symbol for tick marks (legends draw them as dots): a thin filled bar, as an SVG path in symbol units
 VERTICAL_TICK = "M-0.12,-1H0.12V1H-0.12Z"
+
+# One look for every chart, read on a projector from the back of a room: dark text, axis titles 15 px, labels 13 px,
+# legends 14 px (Streamlit's own theme draws 12 px grey). Legends under a plot stack one under another, never side by
+# side past the chart's right edge. ui.cache.draw puts it in every spec (a spec's config overrides Streamlit's theme).
+INK, INK_SOFT = "#222222", "#333333"
+THEME = {
+    "axis": {"titleFontSize": 15, "titleColor": INK, "titleFontWeight": 600, "labelFontSize": 13,
+             "labelColor": INK_SOFT, "domainColor": "#666666", "tickColor": "#666666"},
+    "legend": {"labelFontSize": 14, "labelColor": INK, "titleFontSize": 14, "titleColor": INK,
+               "layout": {"bottom": {"anchor": "start", "direction": "vertical", "margin": 6}}},
+    "header": {"labelFontSize": 14, "labelColor": INK, "titleFontSize": 15, "titleColor": INK},
+    "title": {"fontSize": 15, "color": INK},
+}
+# Room around every chart, in the spec itself (Streamlit gives a spec without padding {bottom: ...}, which leaves the
+# other sides 0): the last label of an x axis reached 1-2 px past the chart's right edge.
+PADDING = {"left": 6, "top": 6, "right": 12, "bottom": 6}
+LEGEND_COLUMN = 270  # px of plot width per column of a bottom legend: the longest label at 14 px, and its symbol
+
+
+def themed(spec: dict) -> dict:
+    """``spec`` (a Vega-Lite dict) with :data:`THEME` under its own config and :data:`PADDING`: what the chart sets
+    itself wins."""
+    spec.setdefault("padding", PADDING)
+    config = spec.setdefault("config", {})
+    for group, values in THEME.items():
+        config[group] = {**values, **config.get(group, {})}
+    return spec
+
+
+def _bottom_legend(columns: int = 1, title: str | None = None, column_width: int = LEGEND_COLUMN,
+                   **kw) -> alt.Legend:
+    """A legend under the plot, in up to ``columns`` columns of ``column_width`` px, as many as the plot's width
+    holds; labels are cut at the plot's width, so that nothing is drawn past the chart's edge. For single and layered
+    charts (the expressions read the plot's ``width``)."""
+    n = columns if columns == 1 else alt.ExprRef(expr=f"clamp(floor(width / {column_width}), 1, {columns})")
+    return alt.Legend(orient="bottom", title=title, columns=n, labelLimit=alt.ExprRef(expr="max(120, width - 30)"),
+                      **kw)
 
 
 def _kind(quantity: str) -> str:
@@ -49,17 +89,33 @@ def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
     return alt.Axis(title=title, labelExpr=POW10_LABEL, **({"tickMinStep": 1} if decades else {}))
 
 
+def gradient_domain(df: pd.DataFrame) -> list[int]:
+    """The gradient chart's y range (log10): the measured curves with a margin, whole decades. Theory lines that
+    leave it are clipped (their captions say where)."""
+    measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"]) | df["quantity"].str.startswith("part:")]
+    lo, hi = ((float(measured["log10_value"].min()), float(measured["log10_value"].max())) if len(measured)
+              else (-1.0, 1.0))
+    pad = max(1.0, 0.08 * (hi - lo))
+    return [math.floor(lo - pad), math.ceil(hi + pad)]
+
+
+def _at_least_decades(values: pd.Series, decades: float = 2.0, zero: bool = False) -> alt.Scale:
+    """A y scale for log10 values that may be exactly flat (an orthogonal matrix's singular values): when they span
+    less than a decade, ``decades`` around the nearest whole decade, so rounding noise is not drawn as a spread."""
+    v = values[np.isfinite(values)]
+    if not len(v) or float(v.max() - v.min()) >= 1.0:
+        return alt.Scale(zero=zero)
+    mid = round(float(v.max() + v.min()) / 2)
+    return alt.Scale(domain=[mid - decades / 2, mid + decades / 2], nice=False)
+
+
 def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> alt.Chart:
     """The gradient norm ``||dL/dh_t||`` with the Jacobian-product norm and the two theory lines.
 
     ``df`` is :func:`rnn_core.tidy.gradient_frame`. ``x`` is ``'t'`` or ``'lag'``. The y range fits the measured
     curves; theory lines that leave it are clipped at the frame (they continue off the chart, not bend).
     """
-    measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"]) | df["quantity"].str.startswith("part:")]
-    lo, hi = ((float(measured["log10_value"].min()), float(measured["log10_value"].max())) if len(measured)
-              else (-1.0, 1.0))
-    pad = max(1.0, 0.08 * (hi - lo))
-    domain = [math.floor(lo - pad), math.ceil(hi + pad)]
+    domain = gradient_domain(df)
     # The curves in drawing order (the measured gradient last, on top); a cell's extra curves by kind.
     kinds = {q: _kind(q) for q in df["quantity"].unique()}
     names = sorted(kinds, key=lambda q: (STYLE[kinds[q]][3], q))
@@ -67,7 +123,7 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
     colors = [COLORS.get(q) or EXTRA_COLORS[i % len(EXTRA_COLORS)] for i, q in enumerate(names)]
     x_title = "time step t" if x == "t" else "lag T − t (steps back from the loss)"
     color = alt.Color("label:N", title=None, sort=labels[::-1], scale=alt.Scale(domain=labels, range=colors),
-                      legend=alt.Legend(orient="bottom", columns=legend_columns, labelLimit=320))
+                      legend=_bottom_legend(legend_columns))
     # One line mark whose width, dash and opacity follow the curve, not one layer per style: layering copies the
     # chart per layer, which made this the costliest chart to build. The theory lines are dashed, the Jacobian norm
     # wide and translucent under the measured gradient, which is drawn last so that it stays visible where the two
@@ -101,8 +157,7 @@ def compare_gradient_chart(df: pd.DataFrame, names: list[str]) -> alt.Chart:
         y=alt.Y("log10_value:Q", scale=alt.Scale(domain=[math.floor(lo - pad), math.ceil(hi + pad)]),
                 axis=_pow10_axis("‖dL/dh_t‖ (log scale)")),
         color=alt.Color("network:N", title=None, sort=names,
-                        scale=alt.Scale(domain=names, range=palette[:len(names)]),
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
+                        scale=alt.Scale(domain=names, range=palette[:len(names)]), legend=_bottom_legend(2)),
         tooltip=[alt.Tooltip("network:N"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
     ).properties(height=HEIGHT).interactive(bind_y=False)
@@ -115,8 +170,7 @@ def curse_chart(df: pd.DataFrame, r_min: float, r_max: float) -> alt.LayerChart:
     lines = alt.Chart(data).mark_line(strokeWidth=2.4).encode(
         x=alt.X("r:Q", title="|λ| (eigenvalue modulus)", scale=alt.Scale(domain=[0, 1], nice=False)),
         y=alt.Y("log10_value:Q", axis=_pow10_axis("expected size (log scale)")),
-        color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#d1495b", "#1f4e9c"]),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
+        color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#d1495b", "#1f4e9c"]), legend=_bottom_legend()),
         tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("r:Q", format=".4f"),
                  alt.Tooltip("log10_value:Q", title="log10", format=".2f")],
     )
@@ -159,33 +213,40 @@ def unit_lines_chart(df: pd.DataFrame, units: list[int]) -> alt.Chart:
     ).properties(height=220)
 
 
-def state_stats_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
-    """``||h_t||`` (log scale) beside the fraction of saturated units (or dead ReLUs), where the cell measures one.
-    ``df`` is step_frame."""
+def state_norm_chart(df: pd.DataFrame) -> alt.Chart:
+    """``||h_t||`` (log scale) along the sequence. ``df`` is step_frame."""
     data = df[df["valid"] & np.isfinite(df["log10_norm_h"])]
     span = float(data["log10_norm_h"].max() - data["log10_norm_h"].min()) if len(data) else 0.0
-    norm = alt.Chart(data).mark_line(color="#1f4e9c", strokeWidth=2).encode(
+    return alt.Chart(data).mark_line(color="#1f4e9c", strokeWidth=2).encode(
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_norm_h:Q", axis=_pow10_axis("‖h_t‖ (log scale)", decades=span > 2),
-                scale=alt.Scale(zero=False)),
+                scale=_at_least_decades(data["log10_norm_h"])),
         tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("log10_norm_h:Q", title="log10 ‖h_t‖", format=".3f")],
     ).properties(height=200, title="size of the state ‖h_t‖")
+
+
+def shows_saturation(df: pd.DataFrame) -> bool:
+    """Whether the cell measures saturation in its state (not the GRU's or the LRU's). ``df`` is step_frame."""
+    return bool(np.isfinite(df.loc[df["valid"], "saturated"]).any())
+
+
+def saturation_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
+    """The fraction of saturated units (or dead ReLUs) along the sequence, where :func:`shows_saturation`. ``df`` is
+    step_frame."""
     label = "dead ReLUs" if activation in ("relu", "leaky_relu") else "saturated units"
-    sat = alt.Chart(df[df["valid"]]).mark_area(color="#c8553d", opacity=0.6, line=True).encode(
+    return alt.Chart(df[df["valid"]]).mark_area(color="#c8553d", opacity=0.6, line=True).encode(
         x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("saturated:Q", title=f"fraction of {label}", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("saturated:Q", format=".1%")],
     ).properties(height=200, title=f"fraction of {label}")
-    if not np.isfinite(df.loc[df["valid"], "saturated"]).any():  # a cell whose state shows no saturation (GRU, LRU)
-        return norm
-    return alt.hconcat(norm, sat).resolve_scale(x="independent")
 
 
 def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) -> alt.Chart:
     """Eigenvalues of W_hh in the complex plane, with the unit circle and the circle of radius 1/gamma.
 
-    ``df`` is :func:`rnn_core.tidy.spectrum_frame`. The axes share one domain, so circles look round.
+    ``df`` is :func:`rnn_core.tidy.spectrum_frame`. The axes share one domain on a square plot, so circles look
+    round; :data:`SQUARE` px, which with its axes fits a phone's column (358 px).
     """
     radii = {"|λ| = 1 (unit circle)": 1.0}
     if gamma != 1.0:
@@ -199,12 +260,12 @@ def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) ->
         x=alt.X("re:Q", scale=scale, title="Re λ"), y=alt.Y("im:Q", scale=scale, title="Im λ"),
         order=alt.Order("order:Q"),
         color=alt.Color("circle:N", title=None, scale=alt.Scale(range=["#555555", "#d1495b"]),
-                        legend=alt.Legend(orient="bottom")))
+                        legend=_bottom_legend()))
     dots = alt.Chart(df).mark_circle(size=36, color="#1f4e9c", opacity=0.8).encode(
         x=alt.X("re:Q", scale=scale), y=alt.Y("im:Q", scale=scale),
         tooltip=[alt.Tooltip("re:Q", format=".4f"), alt.Tooltip("im:Q", format=".4f"),
                  alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
-    return (ring + dots).properties(width=HEIGHT, height=HEIGHT)
+    return (ring + dots).properties(width=SQUARE, height=SQUARE)
 
 
 def contributions_chart(df: pd.DataFrame) -> alt.Chart:
@@ -223,8 +284,9 @@ def singular_values_chart(df: pd.DataFrame) -> alt.Chart:
     """Singular values (log scale) of W_hh and of the whole Jacobian product, by index."""
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
-        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
-        color=alt.Color("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)"),
+                scale=_at_least_decades(df["log10_value"], zero=True)),
+        color=alt.Color("matrix:N", title=None, legend=_bottom_legend()),
         tooltip=[alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=240)
@@ -252,7 +314,9 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
         y=y,
         color=alt.Color(f"{column}:Q", title=title,
                         scale=alt.Scale(scheme="redblue", domainMid=0, domain=[-reach, reach], reverse=True),
-                        legend=alt.Legend(orient="right", gradientLength=220)),
+                        # under the map, not beside it: on a phone a legend beside it left the map 120 px
+                        legend=alt.Legend(orient="bottom", direction="horizontal", titleLimit=400,
+                                          gradientLength=alt.ExprRef(expr="clamp(width - 40, 120, 320)"))),
         href=alt.Href("href:N"),
         tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", format=".4g"),
                  alt.Tooltip("log10_rate:Q", title="log10 rate", format=".3f"),
@@ -263,12 +327,12 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
         shape="diamond", filled=True, size=110, color="black").encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         # the shape scale's own range would draw circles whatever the mark says
-        shape=alt.Shape("line:N", title=None, scale=alt.Scale(range=["diamond"]), legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("line:N", title=None, scale=alt.Scale(range=["diamond"]), legend=_bottom_legend()),
         tooltip=[alt.Tooltip("gain:Q", title="measured crossing", format=".3g")])
     lines = alt.Chart(theory).mark_tick(thickness=3, size=26).encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#111111", "#edae49"]),
-                        legend=alt.Legend(orient="bottom", symbolType=VERTICAL_TICK, symbolSize=200)),
+                        legend=_bottom_legend(symbolType=VERTICAL_TICK, symbolSize=200)),
         tooltip=[alt.Tooltip("line:N"), alt.Tooltip("gain:Q", format=".3g")])
     return alt.layer(heat, lines, marks).resolve_scale(color="independent").properties(height=alt.Step(44))
 
@@ -279,7 +343,8 @@ def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, 
     data = summary.assign(lo=summary["lyapunov_max"] - summary["lyapunov_sd"],
                           hi=summary["lyapunov_max"] + summary["lyapunov_sd"])
     data = data[np.isfinite(data["lyapunov_max"])]
-    color = alt.Color("axis_value:N", title=axis_title, sort=order)
+    color = alt.Color("axis_value:N", title=axis_title, sort=order,
+                      legend=_bottom_legend(len(order), title=axis_title, column_width=130))
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
         x=_log_gain_x(), y=alt.Y("lyapunov_max:Q", title="λ_max (natural log per step)"), color=color,
         tooltip=[alt.Tooltip("axis_value:N"), alt.Tooltip("gain:Q", format=".4g"),
@@ -295,27 +360,67 @@ def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, 
             x=_log_gain_x(), y=alt.Y("lyapunov_max:Q"),
             # the dash as a scale range: the channel's default range would draw the first value solid
             strokeDash=alt.StrokeDash("curve:N", title=None, scale=alt.Scale(range=[[7, 4]]),
-                                      legend=alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke",
-                                                        symbolStrokeWidth=2, symbolSize=400))))
+                                      legend=_bottom_legend(symbolType="stroke", symbolStrokeWidth=2,
+                                                            symbolSize=400))))
     return alt.layer(*layers).properties(height=HEIGHT)
 
 
-def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> alt.FacetChart:
-    """Tiny gradient-norm curves, one per (axis value, gain), all on the same log axis (Distill's momentum grid)."""
-    return alt.Chart(curves).mark_line(strokeWidth=1.5, clip=True).encode(
-        x=alt.X("lag:Q", title="lag", axis=alt.Axis(tickCount=3, format="d", labelFlush=True)),  # not "100 0"
-        y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dh‖"), scale=alt.Scale(domain=[-12, 12])),
+MULTIPLES_RANGE = 12  # the small multiples' shared y range: log10 norms in [-12, 12]
+MULTIPLES_GAP = 0.14  # the small multiples' space between panels, a fraction of a panel's cell
+MULTIPLES_ROW = 78  # px per row of small multiples
+
+
+def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> alt.LayerChart:
+    """Tiny gradient-norm curves, one per (axis value, gain), all on the same log axis (Distill's momentum grid).
+
+    One view rather than a facet, so that the grid takes its column's width (a facet's panels have a fixed width:
+    seven ran off a phone's screen). Panel (row r, column c) is the unit cell at (c, r); its curve runs across it by
+    lag and up it by log10 norm, from 1e-12 to 1e12. Points beyond that range are left out; a dashed line in each
+    panel marks a norm of 1.
+    """
+    gains = list(dict.fromkeys(curves.sort_values("gain")["gain_label"]))
+    rows, cols = {v: i for i, v in enumerate(order)}, {g: i for i, g in enumerate(gains)}
+    inner = 1.0 - MULTIPLES_GAP
+    lo, span = float(curves["lag"].min()), max(float(curves["lag"].max() - curves["lag"].min()), 1.0)
+    data = curves[curves["log10_norm"].abs() <= MULTIPLES_RANGE]
+    data = data.assign(px=data["gain_label"].map(cols) + (data["lag"] - lo) / span * inner,
+                       py=data["axis_value"].map(rows) + (MULTIPLES_RANGE - data["log10_norm"])
+                       / (2 * MULTIPLES_RANGE) * inner)
+    shown = [v for v in order if v in set(curves["axis_value"])]
+    cells = pd.DataFrame([(c, r) for r in (rows[v] for v in shown) for c in range(len(gains))], columns=["c", "r"])
+    cells = cells.assign(c2=cells["c"] + inner, r2=cells["r"] + inner, one=cells["r"] + inner / 2)
+
+    def axis(title: str, names: list[str], orient: str) -> alt.Axis:
+        return alt.Axis(title=title, orient=orient, values=[i + inner / 2 for i in range(len(names))],
+                        labelExpr=f"{json.dumps(names)}[floor(datum.value)]", labelOverlap=False,
+                        domain=False, ticks=False, grid=False)
+
+    def x(field: str) -> alt.X:
+        return alt.X(field, scale=alt.Scale(domain=[0, len(gains) - MULTIPLES_GAP], nice=False, zero=False),
+                     axis=axis("gain g", gains, "top"))
+
+    def y(field: str) -> alt.Y:
+        return alt.Y(field, scale=alt.Scale(domain=[0, len(order) - MULTIPLES_GAP], nice=False, zero=False,
+                                            reverse=True), axis=axis(axis_title, order, "left"))
+
+    frame = alt.Chart(cells).mark_rect(fill="#f6f7f9", stroke="#c9ced6", strokeWidth=0.8).encode(
+        x=x("c:Q"), x2=alt.X2("c2:Q"), y=y("r:Q"), y2=alt.Y2("r2:Q"))
+    level = alt.Chart(cells).mark_rule(color="#9aa0a8", strokeDash=[3, 3], strokeWidth=1).encode(
+        x=x("c:Q"), x2=alt.X2("c2:Q"), y=y("one:Q"))
+    lines = alt.Chart(data).mark_line(strokeWidth=1.6).encode(
+        x=x("px:Q"), y=y("py:Q"), order=alt.Order("lag:Q"),
+        detail=[alt.Detail("axis_value:N"), alt.Detail("gain_label:N")],
         color=alt.Color("regime:N", scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values())),
-                        legend=alt.Legend(orient="bottom", title=None)),
-    ).properties(width=105, height=70).facet(
-        row=alt.Row("axis_value:N", title=axis_title, sort=order, header=alt.Header(labelAngle=0, labelAlign="left")),
-        column=alt.Column("gain_label:N", title="gain g", sort=alt.SortField("gain")),
-        spacing=10)
+                        legend=_bottom_legend()),
+        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain_label:N", title="gain"),
+                 alt.Tooltip("lag:Q"), alt.Tooltip("log10_norm:Q", title="log10 ‖dL/dh‖", format=".2f")])
+    return alt.layer(frame, level, lines).properties(height=MULTIPLES_ROW * len(order))
 
 
 def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
     """Eigenvalues of W_hh for several initializers (``init, re, im, abs``), each beside the disc of radius ``gain``
-    that the circular law predicts for the normal initializer."""
+    that the circular law predicts for the normal initializer. The squares one under another: two side by side
+    (600 px) ran off a projector's column at 1024 px and off a phone."""
     theta = np.linspace(0, 2 * np.pi, 181)
     inits = list(dict.fromkeys(eig["init"]))
     ring = pd.concat([pd.DataFrame({"re": gain * np.cos(theta), "im": gain * np.sin(theta),
@@ -328,8 +433,8 @@ def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
     circle = base.transform_filter("datum.kind == 'ring'").mark_line(color="#d1495b", strokeDash=[5, 3]).encode(
         order=alt.Order("order:Q"))
     dots = base.transform_filter("datum.kind == 'eig'").mark_circle(size=22, color="#1f4e9c", opacity=0.75)
-    return alt.layer(circle, dots).properties(width=240, height=240).facet(
-        column=alt.Column("init:N", title=None, sort=inits))
+    return alt.layer(circle, dots).properties(width=SQUARE, height=SQUARE).facet(
+        facet=alt.Facet("init:N", title=None, sort=inits, header=alt.Header(labelFontWeight=600)), columns=1)
 
 
 def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
@@ -337,12 +442,13 @@ def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
     log10_value``): orthogonal keeps them at one value, Gaussian spreads them."""
     return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
         x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
-        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)")),
-        color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)"),
+                scale=_at_least_decades(df["log10_value"], zero=True)),
+        color=alt.Color("init:N", title="initializer", legend=_bottom_legend(title="initializer")),
         # the two matrices by point shape as well (dashes vanish under dense points): one legend, two symbols
-        strokeDash=alt.StrokeDash("matrix:N", title=None, legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("matrix:N", title=None, legend=_bottom_legend()),
         shape=alt.Shape("matrix:N", title=None, scale=alt.Scale(range=["circle", "square"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=_bottom_legend()),
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
                  alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
     ).properties(height=HEIGHT)
@@ -353,7 +459,7 @@ def lyapunov_spectrum_chart(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("index:Q", title="exponent i", axis=T_AXIS),
         y=alt.Y("exponent:Q", title="λ_i (per step)"),
-        color=alt.Color("init:N", title="initializer", legend=alt.Legend(orient="bottom")),
+        color=alt.Color("init:N", title="initializer", legend=_bottom_legend(title="initializer")),
         tooltip=[alt.Tooltip("init:N"), alt.Tooltip("index:Q"), alt.Tooltip("exponent:Q", format=".4f")],
     ).properties(height=HEIGHT)
 
@@ -367,7 +473,7 @@ def letters_heatmap(df: pd.DataFrame, letters: str) -> alt.Chart:
         y=alt.Y("unit:O", title="hidden unit"),
         color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
         tooltip=[alt.Tooltip("letter:O"), alt.Tooltip("unit:O"), alt.Tooltip("h:Q", format=".4f")],
-    ).properties(height=alt.Step(26), width=alt.Step(70))
+    ).properties(height=alt.Step(26))  # as wide as its column: ui.cache.draw fits the width
 
 
 def letters_lines(df: pd.DataFrame, letters: str, units: list[int]) -> alt.Chart:
@@ -399,15 +505,20 @@ def clipping_chart(log10_before: float, threshold: float = 1.0,
 
 
 def unfolded_dot(letters: str) -> str:
-    """Graphviz source of the RNN unfolded over ``letters``: x_t -> h_t -> h_(t+1), one column per step."""
-    lines = ["digraph G {", "rankdir=LR; nodesep=0.35; ranksep=0.5;",
-             'node [shape=circle, fontname="Helvetica", fontsize=12, width=0.6, fixedsize=true];',
+    """Graphviz source of the RNN unfolded over ``letters``: x_t -> h_t -> h_(t+1), one column per step.
+
+    Compact (four steps are ~500 px wide at their natural size, 15 and 12 pt text): Streamlit scales a diagram down
+    to its column, and the former 608 px drew the labels at 7 px on a phone.
+    """
+    lines = ["digraph G {", "rankdir=LR; nodesep=0.3; ranksep=0.2;",
+             'node [shape=circle, fontname="Helvetica", fontsize=15, width=0.5, fixedsize=true];',
+             'edge [fontname="Helvetica", fontsize=12];',
              'h0 [label="h₀", style=dashed];']
     for t, ch in enumerate(letters, start=1):
         lines.append(f'x{t} [label="{ch}", shape=box, style=filled, fillcolor="#e8eef8"];')
         lines.append(f'h{t} [label="h{t}", style=filled, fillcolor="#fbe3dd"];')
-        lines.append(f'x{t} -> h{t} [label="W_xh", fontsize=9];')
-        lines.append(f'h{t - 1} -> h{t} [label="W_hh", fontsize=9, color="#c8553d"];')
+        lines.append(f'x{t} -> h{t} [label="W_xh"];')
+        lines.append(f'h{t - 1} -> h{t} [label="W_hh", color="#c8553d"];')
         lines.append(f"{{rank=same; x{t}; h{t};}}")
     lines.append("}")
     return "\n".join(lines)

@@ -74,6 +74,7 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
     """Draw the shared sidebar and return the current configuration (always a valid one).
 
     ``skip`` leaves out controls a page makes irrelevant (the regime map sweeps the gain itself); their values stay.
+    A page that skips every field (the tour, whose figures have their own settings) shows no preset menu either.
     """
     load_url_once()
     preset_from_link()
@@ -81,6 +82,8 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
         apply_preset()  # before the copy: hidden and irrelevant fields must take the preset's values too
     values = dict(st.session_state[VALUES])
     hidden = st.session_state["hidden"] | frozenset(skip)
+    if frozenset(FIELDS) <= frozenset(skip):
+        return _validated(values)
     with st.sidebar:
         picked = st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
                               placeholder="Choose a preset…", help="Sets every control at once.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from rnn_core import Config
 
@@ -26,6 +27,15 @@ class PageSpec:
     icon: str
     url_path: str
 
+
+# A row of panels (panels()) shares its width among them and wraps, a panel moving to a line of its own where it
+# would be narrower than its minimum: st.columns never wraps above 640 px, and at 1024 px with the sidebar open two
+# charts side by side got 274 px each, four heatmaps 130. One CSS rule per minimum width, for our own keyed
+# containers only (no user text goes into it).
+PANEL_MIN_WIDTHS = (220, 340)
+_STYLE = "<style>" + "".join(  # the flex item is the wrapper Streamlit puts around each container of a row
+    f'[data-testid="stLayoutWrapper"]:has(> [class*="st-key-panel{w}-"])'
+    f'{{flex:1 1 {w}px !important;min-width:min({w}px,100%) !important}}' for w in PANEL_MIN_WIDTHS) + "</style>"
 
 PAGES = (
     PageSpec("pages/explorer.py", "Explorer", ":material/show_chart:", "explorer"),
@@ -44,6 +54,7 @@ def page_setup(skip: tuple[str, ...] = (),
     """
     st.set_page_config(page_title="RNN Gradient Lab", page_icon="🌀", layout="wide",
                        menu_items={"About": "See why the gradients of a recurrent neural network vanish or explode."})
+    st.html(_STYLE)  # style only: Streamlit adds it to the page without taking any room
     extra: dict[str, Any] | None = None
     with st.sidebar:
         st.markdown("### RNN Gradient Lab")
@@ -55,3 +66,11 @@ def page_setup(skip: tuple[str, ...] = (),
     config = sidebar(skip)
     sync_url(config, extra)
     return config
+
+
+def panels(name: str, *min_widths: int) -> list[DeltaGenerator]:
+    """Containers side by side, one per minimum width (px, from :data:`PANEL_MIN_WIDTHS`), that share the row and
+    wrap one under another where a panel would be narrower than its minimum. ``name`` keeps their keys unique on
+    the page."""
+    row = st.container(horizontal=True)
+    return [row.container(key=f"panel{w}-{name}-{i}") for i, w in enumerate(min_widths)]

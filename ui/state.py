@@ -1,15 +1,17 @@
 """Session state and the URL: every setting lives in the URL, a link reproduces the view exactly.
 
 On a session's first run the URL is read once (``load_url_once``): a bad value warns and falls back to the default
-for that field; ``?hide=gain,init`` (an instructor's lesson link) hides controls, ``?hide=all`` all but the presets;
-``?preset=slug`` applies a preset once. Widgets are bound to canonical stores in session state (``bind``), which
-survive hidden widgets and page switches; ``sync_url`` writes the settings back after every run. A widget value the
-browser sends wins over the URL's: after a server restart the browser reconnects to a new session and sends the value
-the user just moved with that session's very first run.
+for that field (a number beyond its range becomes the nearest allowed value), and the warnings stay on screen until
+the user changes a setting; ``?hide=gain,init`` (an instructor's lesson link) hides controls, ``?hide=all`` all but
+the presets; ``?preset=slug`` applies a preset once. Widgets are bound to canonical stores in session state
+(``bind``), which survive hidden widgets and page switches; ``sync_url`` writes the settings back after every run. A
+widget value the browser sends wins over the URL's: after a server restart the browser reconnects to a new session
+and sends the value the user just moved with that session's very first run.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,7 +84,8 @@ def load_url_once() -> None:
     lang = params.get("lang", "en")
     st.session_state["prefs"] = {"lang": lang if lang in LANGUAGES else "en"}
     if lang not in LANGUAGES:
-        map_warnings.append(f"Ignored lang={lang[:20]!r}: one of {', '.join(LANGUAGES)}.")
+        offered = " or ".join(f"{name} ({code})" for code, name in LANGUAGES.items())
+        map_warnings.append(f"Ignored lang={lang[:20]!r}: the tour is in {offered}.")
     st.session_state[VALUES] = config.to_dict()
     st.session_state["map_values"] = map_settings.to_dict()
     st.session_state["url_warnings"] = warnings + hide_warnings + map_warnings
@@ -120,12 +123,14 @@ def preset_from_link() -> None:
     if preset is None:
         st.session_state["url_warnings"] = [*st.session_state.get("url_warnings", []),
                                             f"Ignored unknown preset {slug[:40]!r}."]
+        st.session_state.pop(WARNED_SETTINGS, None)  # a new warning: shown until the next change from here
     else:
         set_values(VALUES, preset.config.to_dict())
     del st.query_params["preset"]
 
 def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:
-    """Write every setting (and a page's own, ``extra``) into the URL; only when something changed."""
+    """Write every setting (and a page's own, ``extra``) into the URL, only when something changed; then show the
+    link's warnings (:func:`url_warnings`). Every page calls it once its settings are final for the run."""
     wanted = {k: str(v) for k, v in {**config.to_dict(), **(extra or {})}.items()}
     lang = st.session_state.get("prefs", {}).get("lang", "en")
     if lang != "en":  # English is the default: links stay short
@@ -136,6 +141,10 @@ def sync_url(config: Config, extra: dict[str, Any] | None = None) -> None:
     current = st.query_params.to_dict()
     if current != wanted:
         st.query_params.from_dict(wanted)
+    # the settings are final for this run: the link's warnings, at the top of the page, unless the user has changed one
+    st.session_state.pop(WARNINGS_DRAWN, None)
+    url_warnings()
+    st.session_state[WARNINGS_DRAWN] = True
 
 MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&\"'")
 
@@ -143,9 +152,31 @@ def escape_markdown(text: str) -> str:
     """Backslash-escape every markdown-active character, so text from a link is shown, never rendered."""
     return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text.replace("\n", " "))
 
+WARNED_SETTINGS = "url_warnings_settings"  # the settings when the link's warnings were first shown
+WARNINGS_DRAWN = "url_warnings_drawn"  # drawn at the top of this run's page (by sync_url), not yet asked for again
+SETTINGS = (VALUES, "map_values", "prefs", "compare_pick")  # what the user changes: every page's settings
+
+
+def _settings() -> dict[str, Any]:
+    return {k: copy.deepcopy(st.session_state[k]) for k in SETTINGS if k in st.session_state}
+
+
 def url_warnings() -> None:
-    """Show what in the link could not be used (user text escaped: never rendered as markdown or HTML)."""
+    """Show what in the link could not be used (user text escaped: never rendered as markdown or HTML), until the
+    user changes a setting: the warnings are about the link, and stale once the page shows the user's own choices.
+
+    :func:`sync_url` shows them at the top of every page (the guided tour included, and a page that Streamlit runs
+    alone); a page's own call after it in the same run draws nothing more.
+    """
+    if st.session_state.pop(WARNINGS_DRAWN, False):
+        return
     warnings = st.session_state.get("url_warnings") or []
-    if warnings:
-        st.warning("Some settings in the link could not be used:\n\n"
-                   + "\n".join(f"- {escape_markdown(w)}" for w in warnings), icon="⚠️")
+    if not warnings:
+        return
+    now = _settings()
+    then = st.session_state.setdefault(WARNED_SETTINGS, now)
+    if any(now[k] != then[k] for k in now.keys() & then.keys()):
+        st.session_state["url_warnings"] = []
+        return
+    st.warning("Some settings in the link could not be used:\n\n"
+               + "\n".join(f"- {escape_markdown(w)}" for w in warnings), icon="⚠️")

@@ -17,7 +17,8 @@ from rnn_core.cells.lru import curse_of_memory
 from rnn_core.diagnosis import Diagnosis
 from rnn_core.tidy import gradient_frame, lyapunov_frame, singular_value_frame, spectrum_frame, states_frame, step_frame
 
-from .captions import contributions_caption, gradient_caption, spectrum_caption, states_caption
+from .captions import contributions_caption, gradient_caption, spectrum_caption, states_caption, zero_state
+from .charts import gradient_domain
 
 MAX_CHART_STEPS = 1000  # points per curve in a chart; the CSV keeps every step
 
@@ -42,6 +43,7 @@ class View:
     reference: dict[str, float]  # a gated cell's own theory from t = 0 to the loss (log10), shown beside the verdict
     curse: pd.DataFrame | None  # the LRU's curse of memory against |lambda| (see curse_frame); None for other cells
     seconds: float
+    zero_state: bool = False  # the state is exactly 0 at every step: the state charts give way to a line saying why
 
 
 def thin(df: pd.DataFrame, column: str = "t", max_points: int = MAX_CHART_STEPS) -> pd.DataFrame:
@@ -58,6 +60,7 @@ def build_view(config: Config) -> View:
     start = time.perf_counter()
     result = analyze(config)
     grad = gradient_frame(result)
+    grad_thin = thin(grad)
     pg = result.param_grads()
     recurrent = next(iter(pg.mantissas))  # W_hh, or the LRU's nu_log: the first parameter is the recurrent one
     with np.errstate(divide="ignore"):
@@ -66,13 +69,13 @@ def build_view(config: Config) -> View:
         config=config,
         diagnosis=result.diagnosis,
         gradient=grad,
-        gradient_thin=thin(grad),
+        gradient_thin=grad_thin,
         steps=step_frame(result),
         states=states_frame(result, max_steps=200, max_units=64),
         spectrum=spectrum_frame(result),
         singular_values=singular_value_frame(result),
         lyapunov=lyapunov_frame(result),
-        captions={"gradient": gradient_caption(result), "states": states_caption(result),
+        captions={"gradient": gradient_caption(result, gradient_domain(grad_thin)), "states": states_caption(result),
                   "spectrum": spectrum_caption(result), "contributions": contributions_caption(result)},
         gamma=result.diagnosis.gamma,
         jacobians_skipped=result.jacobians_skipped,
@@ -81,6 +84,7 @@ def build_view(config: Config) -> View:
                    {name: float(curve[0]) for name, curve in result.reference.items()}),
         curse=curse_frame() if config.cell == "lru" else None,
         seconds=time.perf_counter() - start,
+        zero_state=zero_state(result),
     )
 
 

@@ -9,12 +9,13 @@ import pytest
 from apptools import metric, reconnect, regime_shown
 
 from rnn_core import Config, analyze
+from rnn_core.diagnosis import rate_text
 from rnn_core.presets import PRESETS_BY_SLUG
 
 
 def rate(config: Config) -> str:
     """The per-step rate metric the Explorer shows for ``config`` (computed here with the same core)."""
-    return f"{analyze(config).diagnosis.rate:.3g}×"
+    return f"{rate_text(analyze(config).diagnosis.rate)}×"
 
 
 @pytest.fixture

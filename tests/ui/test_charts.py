@@ -88,7 +88,8 @@ def test_spectrum_chart_shares_one_square_domain(default):
 def test_state_stats_and_contributions_drop_non_finite_rows():
     r = analyze(Config(activation="linear", gain=3.0, seq_len=2000, hidden_size=8))  # overflows at ~ step 640
     steps = step_frame(r)
-    for chart in (charts.state_stats_chart(steps, "linear"), charts.contributions_chart(steps)):
+    for chart in (charts.state_norm_chart(steps), charts.saturation_chart(steps, "linear"),
+                  charts.contributions_chart(steps)):
         json.dumps(spec(chart), allow_nan=False)
 
 
@@ -142,9 +143,25 @@ def test_mean_field_curve_is_dashed_in_the_chart_and_its_legend(small_map):
     assert dashed and dashed[0]["scale"]["range"] == [[7, 4]]  # the channel's default range starts solid
 
 
-def test_small_multiples_labels_do_not_run_into_the_next_panel(small_map):
-    s = spec(charts.small_multiples(small_map.multiples, small_map.order, small_map.axis_title))
-    assert s["spec"]["encoding"]["x"]["axis"]["labelFlush"] is True
+def test_small_multiples_draw_each_curve_inside_its_own_panel(small_map):
+    # one view that fits its column (a facet's fixed panels ran off a phone): panel (row r, column c) is the unit
+    # cell at (c, r), its inner 1 - MULTIPLES_GAP holding the curve, lag across and log10 norm (up to ±12) up
+    v = small_map
+    s = spec(charts.small_multiples(v.multiples, v.order, v.axis_title))
+    assert "facet" not in s and "width" not in s  # ui.cache.draw fits the width to the column
+    lines = next(layer for layer in s["layer"] if layer["mark"]["type"] == "line")
+    data = pd.DataFrame(s["datasets"][lines["data"]["name"]])
+    inner = 1 - charts.MULTIPLES_GAP
+    col = data["gain_label"].map({g: i for i, g in enumerate(dict.fromkeys(v.multiples.sort_values("gain")
+                                                                          ["gain_label"]))})
+    row = data["axis_value"].map({a: i for i, a in enumerate(v.order)})
+    assert ((data["px"] >= col - 1e-9) & (data["px"] <= col + inner + 1e-9)).all()
+    assert ((data["py"] >= row - 1e-9) & (data["py"] <= row + inner + 1e-9)).all()
+    assert data["log10_norm"].abs().max() <= charts.MULTIPLES_RANGE
+    # a vanishing curve goes down its panel (y grows downwards: the scale is reversed)
+    first = data[(data["regime"] == "vanishing")].groupby(["axis_value", "gain_label"])
+    assert (first["py"].last() > first["py"].first()).all()
+    assert lines["encoding"]["y"]["scale"]["reverse"] is True
 
 
 def test_singular_value_comparison_tells_the_matrices_apart():
@@ -167,6 +184,44 @@ def test_charts_keep_their_plot_height(width, composed, expected):
 def test_no_empty_saturation_panel_for_a_cell_that_measures_none():
     from rnn_core import Config, analyze
     from rnn_core.tidy import step_frame as frame
-    for cell, panels in (("rnn", 2), ("lstm", 2), ("gru", 1), ("lru", 1)):
-        s = spec(charts.state_stats_chart(frame(analyze(Config(cell=cell, seq_len=20, hidden_size=8))), "tanh"))
-        assert len(s.get("hconcat", [s])) == panels, cell
+    for cell, shows in (("rnn", True), ("lstm", True), ("gru", False), ("lru", False)):
+        assert charts.shows_saturation(frame(analyze(Config(cell=cell, seq_len=20, hidden_size=8)))) is shows, cell
+
+
+def test_every_chart_drawn_gets_the_readable_theme():
+    # 12 px grey on white was weak on a projector: ui.cache puts one theme in every spec, under the chart's own config
+    from ui.cache import _chart_spec
+    spec_json, _ = _chart_spec(("test_theme",), lambda: charts.clipping_chart(3.0))
+    config = json.loads(spec_json)["config"]
+    assert config["axis"]["titleFontSize"] >= 15 and config["axis"]["labelFontSize"] >= 13
+    assert config["legend"]["labelFontSize"] >= 14
+    assert config["axis"]["titleColor"] == config["legend"]["labelColor"] == charts.INK
+    own = charts.themed({"config": {"axis": {"labelFontSize": 20}}})["config"]["axis"]
+    assert own["labelFontSize"] == 20 and own["titleFontSize"] == charts.THEME["axis"]["titleFontSize"]
+
+
+def test_bottom_legends_take_as_many_columns_as_the_plot_holds(default):
+    # a two-column legend wider than a phone's plot lost its right column past the chart's edge
+    enc = spec(charts.gradient_chart(gradient_frame(default), legend_columns=2))["encoding"]["color"]["legend"]
+    assert enc["orient"] == "bottom"
+    assert enc["columns"] == {"expr": f"clamp(floor(width / {charts.LEGEND_COLUMN}), 1, 2)"}
+    assert "width" in enc["labelLimit"]["expr"]  # labels are cut at the plot's width, not past it
+    one = spec(charts.gradient_chart(gradient_frame(default), legend_columns=1))["encoding"]["color"]["legend"]
+    assert one["columns"] == 1
+
+
+@pytest.mark.parametrize("builder", ["state_norm_chart", "saturation_chart", "small_multiples",
+                                      "spectra_comparison_chart", "map_heatmap", "lyapunov_gain_chart"])
+def test_changed_specs_are_valid_vega_lite(default, small_map, builder):
+    steps = step_frame(default)
+    v = small_map
+    build = {"state_norm_chart": lambda: charts.state_norm_chart(steps),
+             "saturation_chart": lambda: charts.saturation_chart(steps, "tanh"),
+             "small_multiples": lambda: charts.small_multiples(v.multiples, v.order, v.axis_title),
+             "spectra_comparison_chart": lambda: charts.spectra_comparison_chart(
+                 pd.DataFrame({"init": ["normal", "orthogonal"], "re": [0.5, 1.0], "im": [0.1, 0.0],
+                               "abs": [0.51, 1.0]}), 1.0),
+             "map_heatmap": lambda: charts.map_heatmap(v.cells, "log10_rate", v.order, v.contour, v.theory,
+                                                       v.axis_title),
+             "lyapunov_gain_chart": lambda: charts.lyapunov_gain_chart(v.cells, v.mean_field, v.order, v.axis_title)}
+    build[builder]().to_dict(validate=True)

@@ -10,7 +10,7 @@ TEXT = {
     "decimal": ",",  # decimaltegnet i de tal, siderne formaterer
     "steps": [
         {
-            "title": "1. Et MLP læser en sekvens ord for ord",
+            "title": "1. Et MLP læser en sekvens bogstav for bogstav",
             "body": "Giv bogstaverne h, e, l, l ét ad gangen til et almindeligt netværk (et MLP): "
                     "h_t = tanh(W_xh·x_t + b). Det har ingen hukommelse. De to l'er er det samme input, så de giver "
                     "nøjagtig den samme skjulte tilstand — netværket kan ikke skelne det første l fra det andet.",
@@ -34,32 +34,43 @@ TEXT = {
             "title": "4. Eksemplet: h, e, l, l → forudsig næste bogstav",
             "body": "Hvert bogstav one-hot-kodes over ordforrådet {e, h, l, o}. Den skjulte tilstand opdateres med "
                     "h_t = tanh(W_hh·h_(t−1) + b + W_xh·x_t); en udlæsning af h_t ville forudsige e, l, l, o.",
-            "caption": "Tre skjulte enheder gennem de fire trin.",
+            "caption": "Netværkets {n} skjulte enheder gennem de {T} bogstaver, det læser.",
         },
         {
             "title": "5. Backpropagation through time er et produkt af Jacobi-matricer",
             "body": "Gradienten af tabet i sidste trin med hensyn til en tidlig tilstand er "
                     "dL/dh_t = J_(t+1)ᵀ···J_Tᵀ·dL/dh_T, med J_s = diag(tanh'(a_s))·W_hh. Én faktor pr. trin "
                     "tilbage: normen af produktet afgør, hvor meget et tidligt trin kan lære.",
-            "caption": "Gradientens norm i hvert trin af eksemplet, med Pascanu-grænsen (stiplet).",
+            "caption": "Gradientens norm ‖dL/dh_t‖ i eksemplet mod afstanden T − t (trin tilbage fra tabet, som i "
+                       "trinene nedenfor): fra 1 ved tabet til {value} ved t = 0, {T} trin tilbage. Rød, stiplet: "
+                       "Pascanu-grænsen {bound}^(T−t), over den målte kurve i hvert trin. Gul, stiplet: "
+                       "Lyapunov-linjen med hældning λ_max = {lyapunov} pr. trin. Grøn, bred: normen af "
+                       "Jacobi-produktet ‖dh_T/dh_t‖₂.",
         },
         {
             "title": "6. Forsvindende og eksploderende gradienter",
             "body": "Er faktorerne mindre end 1, skrumper produktet eksponentielt: gradienten forsvinder, og de "
                     "tidlige trin lærer intet. Er de større end 1, vokser det eksponentielt og eksploderer. "
                     "Pascanu, Mikolov & Bengio (2013): γ·σ_max(W_hh) < 1 garanterer, at gradienten forsvinder.",
-            "caption": "Første figur: tanh med gain 0,5 (forsvindende). Anden: lineær med gain 1,3 (eksploderende).",
+            "caption": "Første figur: {first_activation} med gain {first_gain} ({first_regime}). Anden: "
+                       "{second_activation} med gain {second_gain} ({second_regime}).",
+            "regimes": {"vanishing": "forsvindende", "stable": "stabil", "exploding": "eksploderende"},
+            "activations": {"tanh": "tanh", "linear": "lineær", "relu": "relu", "sigmoid": "sigmoid",
+                            "leaky_relu": "leaky relu"},
         },
         {
             "title": "7. Kurerne",
-            "body": "**Ortogonal initialisering** holder alle singulærværdier af W_hh på 1, så gradienten beholder "
-                    "sin norm i det lineære regime (linjen). **Gradient clipping** skalerer en eksploderende "
-                    "gradient ned til en maksimal norm før opdateringen (søjlerne): det stopper eksplosionen, men "
+            "body": "**Ortogonal initialisering** holder alle singulærværdier af W_hh på 1, så gradienten ændrer "
+                    "sig med under 1 % pr. trin nær det lineære regime (et lille input, linjen). **Gradient clipping** "
+                    "skalerer en eksploderende gradient ned til en maksimal norm før opdateringen (søjlerne): det "
+                    "stopper eksplosionen, men "
                     "genskaber ikke det, der forsvandt. **Celler med porte og lineære celler** ændrer selve "
                     "rekursionen: de tilføjer en vej, hvor tilstanden kopieres med en faktor nær 1 i stedet for at "
                     "blive ganget med W_hh og klemt af tanh (nedenfor).",
-            "caption": "Linjen: ortogonal W_hh bevarer gradientens norm. Søjlerne: normen af dL/dW_hh i det "
-                       "eksploderende eksempel før og efter clipping til norm 1.",
+            "caption": "Linjen: med ortogonal W_hh og et input med skala {scale} ændres gradienten med en faktor "
+                       "{rate} pr. trin; {T} trin tilbage er den stadig {value} af sin størrelse ved tabet. Søjlerne: "
+                       "normen af dL/dW_hh i det eksploderende eksempel, {before} før clipping og 1 efter clipping "
+                       "til norm 1.",
             "before": "før clipping",
             "after": "efter clipping til 1",
             "cells_title": "Celler med porte og lineære celler: en vej, gradienten kan rejse ad",

@@ -9,7 +9,7 @@ TEXT = {
     "decimal": ".",  # the decimal mark of the numbers the pages format
     "steps": [
         {
-            "title": "1. An MLP reads a sequence word by word",
+            "title": "1. An MLP reads a sequence letter by letter",
             "body": "Feed the letters h, e, l, l one at a time to an ordinary network (an MLP): "
                     "h_t = tanh(W_xh·x_t + b). It has no memory. The two l's are the same input, so they give "
                     "exactly the same hidden state — the network cannot tell the first l from the second.",
@@ -33,32 +33,43 @@ TEXT = {
             "title": "4. The example: h, e, l, l → predict the next letter",
             "body": "Each letter is one-hot encoded over the vocabulary {e, h, l, o}. The hidden state is updated "
                     "by h_t = tanh(W_hh·h_(t−1) + b + W_xh·x_t); a readout of h_t would predict e, l, l, o.",
-            "caption": "Three hidden units along the four steps.",
+            "caption": "The network's {n} hidden units along the {T} letters it reads.",
         },
         {
             "title": "5. Backpropagation through time is a product of Jacobians",
             "body": "The gradient of the loss at the last step with respect to an early state is "
                     "dL/dh_t = J_(t+1)ᵀ···J_Tᵀ·dL/dh_T, with J_s = diag(tanh'(a_s))·W_hh. One factor per step back: "
                     "the norm of this product decides how much an early step can learn.",
-            "caption": "The gradient norm at each step of the example, with the Pascanu bound (dashed).",
+            "caption": "The gradient norm ‖dL/dh_t‖ of the example against the lag T − t (steps back from the loss, "
+                       "as in the steps below): from 1 at the loss to {value} at t = 0, {T} steps back. Red, dashed: "
+                       "the Pascanu bound {bound}^(T−t), above the measured curve at every step. Yellow, dashed: the "
+                       "Lyapunov line, slope λ_max = {lyapunov} per step. Green, wide: the norm of the Jacobian "
+                       "product ‖dh_T/dh_t‖₂.",
         },
         {
             "title": "6. Vanishing and exploding",
             "body": "If the factors are smaller than 1, the product shrinks exponentially: the gradient vanishes and "
                     "early steps learn nothing. If they are larger than 1, it grows exponentially and explodes. "
                     "Pascanu, Mikolov & Bengio (2013): γ·σ_max(W_hh) < 1 guarantees vanishing.",
-            "caption": "First figure: tanh with gain 0.5 (vanishing). Second: linear with gain 1.3 (exploding).",
+            "caption": "First figure: {first_activation} with gain {first_gain} ({first_regime}). Second: "
+                       "{second_activation} with gain {second_gain} ({second_regime}).",
+            "regimes": {"vanishing": "vanishing", "stable": "stable", "exploding": "exploding"},
+            "activations": {"tanh": "tanh", "linear": "linear", "relu": "relu", "sigmoid": "sigmoid",
+                            "leaky_relu": "leaky relu"},
         },
         {
             "title": "7. The cures",
-            "body": "**Orthogonal initialization** keeps every singular value of W_hh at 1, so in the linear regime "
-                    "the gradient keeps its norm (the line chart). **Gradient clipping** rescales an exploding "
-                    "gradient to a maximum norm before the update (the bars): it stops the blow-up but does not "
+            "body": "**Orthogonal initialization** keeps every singular value of W_hh at 1, so near the linear "
+                    "regime (a small input, the line chart) the gradient changes by less than 1% per step. **Gradient "
+                    "clipping** rescales an exploding gradient to a maximum norm before the update (the bars): it "
+                    "stops the blow-up but does not "
                     "restore what vanished. **Gated and linear cells** change the recurrence itself: they add a path "
                     "along which the state is copied with a factor near 1 instead of multiplied by W_hh and squashed "
                     "by tanh (below).",
-            "caption": "The line: orthogonal W_hh keeps the gradient's norm. The bars: the norm of dL/dW_hh in the "
-                       "exploding example, before and after clipping to norm 1.",
+            "caption": "The line: with orthogonal W_hh and an input of scale {scale} the gradient changes by a "
+                       "factor {rate} per step; {T} steps back it is still {value} of its size at the loss. The bars: "
+                       "the norm of dL/dW_hh in the exploding example, {before} before clipping and 1 after clipping "
+                       "to norm 1.",
             "before": "before clipping",
             "after": "after clipping at 1",
             "cells_title": "Gated and linear cells: a path the gradient can travel",
