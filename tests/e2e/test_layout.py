@@ -1,13 +1,12 @@
 """Layout at three widths: a laptop (1440x900), a projector (1024x768) and a phone (390x844).
 
 Every page, every preset and every cell, in a real browser: nothing spills sideways (neither the document nor
-Streamlit's main pane scrolls horizontally), no chart ends past the window's right edge or is squeezed to a sliver,
-and no metric's label or value is cut to an ellipsis. Vega draws on a canvas, so what a chart draws inside its own
-frame (legends, axis labels) is held by the chart specs' tests (tests/ui) and seen in the screenshots: a failing
-page leaves one in $SCREENSHOT_DIR.
+Streamlit's main pane scrolls horizontally), no chart ends past the window's right edge, is squeezed to a sliver or
+cuts its own texts (axis labels, legends) at its edge, no metric's label or value is cut to an ellipsis, and the
+Explorer's verdict keeps its regime on one line. A failing page leaves a screenshot in $SCREENSHOT_DIR.
 
 Reuses the server, browser and screenshot fixtures of test_browser.py: one server and one browser for the module,
-one browser page per (page, width). Needs Debian's chromium and playwright.
+one browser context per width, one browser page per (page, width). Needs Debian's chromium and playwright.
 """
 
 import pytest
@@ -115,32 +114,28 @@ def contexts(browser):  # noqa: F811
         context.close()
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", PAGES)
-def test_page_fits_the_window(server, contexts, shots, name):  # noqa: F811
-    # the three widths load side by side (a page each), then each is measured once its script and charts settle
-    pages = {width: contexts[width].new_page() for width in WIDTHS}
+def test_page_fits_the_window(server, contexts, shots, name, width):  # noqa: F811
+    w, h = WIDTHS[width]
+    page = contexts[width].new_page()
     try:
-        for page in pages.values():
-            page.goto(server + PAGES[name], wait_until="commit")  # SETTLED waits for the script and the charts
-        found = []
-        for width, page in pages.items():
-            w, h = WIDTHS[width]
-            settle(page)
-            first = page.evaluate(MEASURE)
-            spilt = spills(first)
-            if PAGES[name].startswith("/?") or name == "explorer":
-                assert first["verdictLines"] is not None, "no verdict on the Explorer"
-            if name == "regime_map":  # every tab's charts, each drawn when its tab opens
-                for i, tab in enumerate(page.get_by_role("tab").all()[1:], start=1):
-                    tab.click()
-                    settle(page)
-                    spilt += [f"tab {i}: {f}" for f in spills(page.evaluate(MEASURE))]
-            if spilt:  # the whole page, for a person to look at
-                height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
-                page.set_viewport_size({"width": w, "height": min(height, 16_000)})
-                page.screenshot(path=str(shots / f"layout_{name}_{w}.png"))
-            found += [f"at {w}x{h}: {f}" for f in spilt]
-        assert not found, f"{name}: " + "; ".join(found)
+        page.goto(server + PAGES[name], wait_until="commit")  # SETTLED waits for the script and the charts
+        settle(page)
+        first = page.evaluate(MEASURE)
+        found = spills(first)
+        if PAGES[name].startswith("/?") or name == "explorer":
+            assert first["verdictLines"] is not None, "no verdict on the Explorer"
+        if name == "regime_map":  # every tab's charts, each drawn when its tab opens
+            for i, tab in enumerate(page.get_by_role("tab").all()[1:], start=1):
+                tab.click()
+                settle(page)
+                found += [f"tab {i}: {f}" for f in spills(page.evaluate(MEASURE))]
+        if found:  # the whole page, for a person to look at
+            height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+            page.set_viewport_size({"width": w, "height": min(height, 16_000)})
+            page.screenshot(path=str(shots / f"layout_{name}_{w}.png"))
+        assert not found, f"{name} at {w}x{h}: " + "; ".join(found)
     finally:
-        for page in pages.values():
-            page.close()
+        page.close()
+
