@@ -225,30 +225,15 @@ def jacobian_products(params: Any, traj: Trajectory, all_singular_values: bool =
     closed_form = fast.jacobian_products(params, traj, all_singular_values)
     if closed_form is not None:
         return JacobianNorms(*closed_form)
-    cell, x = traj.cell, traj.x
-    s = traj.s[:, 0]  # (T+1, S): the first sequence
-    T, S = traj.T, s.shape[-1]
-    Tv = int(traj.valid_T[0])
-    norm = np.full(T + 1, np.nan)
-    allsv = np.full((T + 1, S), np.nan) if all_singular_values else None
+    S = traj.s.shape[-1]
+    norm = np.full(traj.T + 1, np.nan)
+    allsv = np.full((traj.T + 1, S), np.nan) if all_singular_values else None
     chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * S * S)))
-    mats, scales, first, n = np.empty((chunk, S, S)), np.empty(chunk), Tv, 0
-    M, scale = np.eye(S), 0.0
+    mats, scales, first, n = np.empty((chunk, S, S)), np.empty(chunk), int(traj.valid_T[0]), 0
     y = np.ones(S) / np.sqrt(S)  # the power iteration's warm start, carried from step to step
-    # M J_t (the cell's backward step on the rows of M) and the largest singular value, or faster paths to them
-    times_J = fast.cotangent_map(cell, params, traj) or (
-        lambda M, t: cell.backward(params, M, s[t - 1], s[t], x[t - 1, 0]))
     sigma_max = fast.top_singular_value(S) or top_singular_value
     with np.errstate(divide="ignore", under="ignore"):
-        for t in range(Tv, -1, -1):
-            if t < Tv:
-                M = times_J(M, t + 1)  # ds_T/ds_t = ds_T/ds_{t+1} J_{t+1}
-                m = float(np.abs(M).max())
-                if m > 0:
-                    M /= m
-                    scale += math.log10(m)
-                else:
-                    scale = -math.inf
+        for t, M, scale in _products(params, traj):
             if math.isfinite(scale):
                 sigma, y = sigma_max(M, y)
                 norm[t] = math.log10(sigma) + scale if sigma > 0 else -math.inf
@@ -263,6 +248,29 @@ def jacobian_products(params: Any, traj: Trajectory, all_singular_values: bool =
                 first, n = first - n, 0
     full = _log10_sv(M[None], np.array([scale]))[0]
     return JacobianNorms(norm, allsv, full)
+
+
+def _products(params: Any, traj: Trajectory):  # -> Iterator[tuple[int, Array, float]]
+    """``(t, M, scale)`` for ``t = T, T-1, ..., 0``: ``ds_T/ds_t = 10**scale * M``, ``M`` with a largest entry of 1
+    (a new array each step)."""
+    cell, x = traj.cell, traj.x
+    s = traj.s[:, 0]  # (T+1, S): the first sequence
+    Tv = int(traj.valid_T[0])
+    # M J_t (the cell's backward step on the rows of M), or a faster path to it
+    times_J = fast.cotangent_map(cell, params, traj) or (
+        lambda M, t: cell.backward(params, M, s[t - 1], s[t], x[t - 1, 0]))
+    M, scale = np.eye(s.shape[-1]), 0.0
+    yield Tv, M, scale
+    for t in range(Tv - 1, -1, -1):
+        with np.errstate(under="ignore"):
+            M = times_J(M, t + 1)  # ds_T/ds_t = ds_T/ds_{t+1} J_{t+1}
+        m = float(np.abs(M).max())
+        if m > 0:
+            M /= m
+            scale += math.log10(m)
+        else:
+            scale = -math.inf
+        yield t, M, scale
 
 
 def _log10_sv(mats: Array, scales: Array) -> Array:

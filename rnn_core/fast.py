@@ -36,6 +36,7 @@ last-step loss and the same scan for the loss at every step; the Jacobian produc
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import math
@@ -76,6 +77,13 @@ THRESHOLDS = {
     # (LSTM N = 64) 12.6 ms against 31.6, (vanilla N = 128) 17.2 against 34.4; S = 96 12.4 against 14.8 (LSTM N = 48),
     # 15.1 against 16.4 (GRU); S = 64 6.0 against 6.0 (LSTM), 7.2 against 6.6 (vanilla); S = 48 5.8 against 4.0.
     "power_by_products_min_size": 96,
+    # The gated cells' parameter gradients (fast.gradients) summed block by block on the second core while the
+    # backward chain goes on, with BLAS held to one thread, from this many sequences and multiply-adds a step (B N^2).
+    # Interleaved pairs, the host shared with ~1 busy core: (N, T, B) = (128, 1000, 16) 0.78x the time (LSTM), 0.77x
+    # (GRU); (128, 300, 16) 0.90x both; below, the hand-over costs more than the second core gives: (128, 500, 8)
+    # 1.07x, (128, 300, 4) 1.29x (LSTM) / 1.24x (GRU), (64, 500, 16) 0.86x (LSTM) but 1.04x (GRU), (64, 100, 1) 1.57x.
+    "worker_min_rows": 16,
+    "worker_min_work": 2**18,
 }
 DRIVE_CHUNK = THRESHOLDS["drive_chunk"]
 RENORMALIZE_EVERY = THRESHOLDS["renormalize_every"]
@@ -149,37 +157,42 @@ def top_singular_value(S: int) -> Callable[[Array, Array], tuple[float, Array]] 
     """A faster ``bptt.top_singular_value`` for S x S products, or None (see ``THRESHOLDS``)."""
     if not (ENABLED and S >= THRESHOLDS["power_by_products_min_size"]):
         return None
-    return _top_singular_value_by_products
+    from . import bptt  # the engine's start, tolerance and iteration count (bptt imports this module)
+
+    start = bptt.START_SHARE * bptt._generic_direction(S)
+    return lambda M, y: _top_singular_value_by_products(M, y, start, bptt.START_SHARE, bptt.POWER_TOL,
+                                                        bptt.POWER_MAX_ITER)
 
 
-def _top_singular_value_by_products(M: Array, y: Array) -> tuple[float, Array]:
-    """``bptt.top_singular_value``: the same power iteration on ``G^4``, ``G = M M^T``, from the same start, with the
-    same stopping rule, lower-bound check and exact fallback, but ``G^4 y`` applied as eight products of ``M`` or
-    ``M^T`` with a vector instead of forming ``G``, ``G^2`` and ``G^4``."""
-    from . import bptt  # its constants (bptt imports this module)
-
+def _top_singular_value_by_products(M: Array, y: Array, generic: Array, share: float, tol: float,
+                                    max_iter: int) -> tuple[float, Array]:
+    """``bptt.top_singular_value``: the same power iteration on ``G^4``, ``G = M M^T``, from the same start (``y``,
+    the heaviest row's direction and ``generic``), with the same stopping rule, lower-bound check and exact fallback,
+    but ``G^4 y`` applied as eight products of ``M`` or ``M^T`` with a vector instead of forming ``G``, ``G^2`` and
+    ``G^4``."""
+    Mt = M.T  # M^T z by BLAS's transposed product: 1.6 us at S = 128, where a contiguous copy of M^T takes 15
     rows = np.einsum("ij,ij->i", M, M)  # diag(G): the squared norms of M's rows
     k = int(rows.argmax())
-    heavy = M @ M[k]  # G[:, k]
-    y = y + (bptt.START_SHARE / math.sqrt(heavy @ heavy)) * heavy + bptt.START_SHARE * bptt._generic_direction(y.size)
-    y /= math.sqrt(y @ y)
+    heavy = M.dot(M[k])  # G[:, k]
+    y = y + (share / math.sqrt(heavy.dot(heavy))) * heavy + generic
+    y /= math.sqrt(y.dot(y))
     g8 = 0.0
-    for _ in range(bptt.POWER_MAX_ITER):
+    for _ in range(max_iter):
         z = y
         for _ in range(4):
-            z = M @ (z @ M)  # G z = M (M^T z)
-        new = math.sqrt(z @ z)
+            z = M.dot(Mt.dot(z))  # G z = M (M^T z)
+        new = math.sqrt(z.dot(z))
         if new == 0.0:
             break
         y = z / new
-        if new - g8 <= bptt.POWER_TOL * new:
-            w = y @ M
-            rho = float(w @ w)  # y^T G y
+        if new - g8 <= tol * new:
+            w = Mt.dot(y)
+            rho = float(w.dot(w))  # y^T G y
             if rho >= float(rows[k]):
                 return math.sqrt(rho), y
             break
         g8 = new
-    return math.sqrt(max(float(np.linalg.eigvalsh(M @ M.T)[-1]), 0.0)), y / math.sqrt(y @ y)
+    return math.sqrt(max(float(np.linalg.eigvalsh(M @ M.T)[-1]), 0.0)), y / math.sqrt(y.dot(y))
 
 
 def cotangent_map(cell: Any, params: Any, traj: Any) -> Callable[[Array, int], Array] | None:
@@ -305,12 +318,7 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
             used = 0
         return deltas[keep - used - L:keep - used]
 
-    t = top  # v[t] and scale[t] are final; the block computes steps end..t-1
-    while t > 0:
-        end = max(0, t - RENORMALIZE_EVERY)
-        later = np.flatnonzero(any_inject[end:t])  # a block ends early at a step where the loss reads h
-        if later.size:
-            end += int(later[-1])
+    for end, t in _blocks(top, any_inject):
         g, d = v[t], room(t - end, t)
         dact(end + 1, t + 1, d)
         for tau in range(t, end, -1):
@@ -328,10 +336,23 @@ def _elman_backward(cell: Elman, p: Any, s: Array, valid_T: Array | None, v: Arr
                 kept.append((1, scale[tau].copy()))
         if any_inject[end]:
             add_readout(v[end], scale[end], u, inject[end])
-        t = end
     if x is not None:
         flush(0)
     return total
+
+
+def _blocks(top: int, any_inject: Array):  # -> Iterator[tuple[int, int]]
+    """The backward loops' blocks ``(end, t)``, from the loss back: ``v[t]`` and ``scale[t]`` are final, and the
+    block computes steps ``end..t-1``, at most ``RENORMALIZE_EVERY`` of them, ending early at a step where the loss
+    reads the state (``any_inject``)."""
+    t = top
+    while t > 0:
+        end = max(0, t - RENORMALIZE_EVERY)
+        later = np.flatnonzero(any_inject[end:t])
+        if later.size:
+            end += int(later[-1])
+        yield end, t
+        t = end
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -414,8 +435,9 @@ def _lru_last(p: LRUParams, v: Array, scale: Array, top: int) -> None:
 
     Each step's mantissa is taken relative to its largest unit (exponents <= 0: nothing overflows; a unit below 1e-300
     of the largest is set to 0, far below what its norm resolves, as ``exp()`` takes 35x as long where its result is
-    subnormal). The phase factors are ``e^{-i n0 arg lambda}`` per chunk of steps times a table of
-    ``e^{-i k arg lambda}`` (sine and cosine of one row per chunk, not of every value: they take 14-100 ns a value).
+    subnormal). The phase is ``e^{i(arg u - n0 arg lambda)}`` per chunk of steps times ``e^{-i k arg lambda}`` from
+    tables of ``cos`` and ``sin`` (they take 14-100 ns a value, so never for every value), in real arithmetic
+    (NumPy's complex product took 3x as long as the four real ones).
     """
     N = p.hidden_size
     u = p.u[..., :N] + 1j * p.u[..., N:]  # (..., N): the readout as complex numbers
@@ -424,23 +446,32 @@ def _lru_last(p: LRUParams, v: Array, scale: Array, top: int) -> None:
     log_r, phi = p.log10_modulus, np.angle(p.lam)  # of the lambda the arithmetic uses; log_r = -inf for lambda = 0
     rows = max(1, min(top, DRIVE_CHUNK // (2 * log_r.size)))  # steps per chunk
     k = np.arange(rows).reshape(-1, *([1] * log_r.ndim))
-    turn = np.exp(-1j * k * phi)  # (rows, ..., N): e^{-i k arg lambda}
+    cos_k, sin_k = np.cos(k * phi), np.sin(k * phi)  # (rows, ..., N): e^{-i k arg lambda} = cos_k - i sin_k
+    log_g, tmp = np.empty(cos_k.shape), np.empty(cos_k.shape)  # scratch
     back, back_scale = v[top::-1], scale[top::-1]  # [n]: n steps before the loss (n = 0 is the engine's v[top])
     for n0 in range(1, top + 1, rows):
-        n = n0 + k[:top + 1 - n0]  # (L, 1, ...)
-        L = len(n)
-        log_g = n * log_r + log_u  # (L, ..., N); n >= 1, so lambda = 0 gives -inf, not NaN
-        ref = log_g.max(axis=-1, keepdims=True)  # (L, ..., 1): the largest unit's log10 |.|
+        L = min(rows, top + 1 - n0)
+        lg, tm = log_g[:L], tmp[:L]
+        np.multiply(n0 + k[:L], log_r, out=lg)
+        lg += log_u  # log10 |dL/dh_t| per unit; n >= 1, so lambda = 0 gives -inf, not NaN
+        ref = lg.max(axis=-1, keepdims=True)  # (L, ..., 1): the largest unit's
         ok = np.isfinite(ref)  # False: lambda = 0 for every unit the readout sees, an exact zero
-        # relative to the largest unit, cut at 1e-300
-        rel = np.maximum(log_g - np.where(ok, ref, 0.0), -300.0)
-        mag = np.exp(LN10 * rel)
-        mag[rel == -300.0] = 0.0
-        phase = turn[:L] * np.exp(1j * (np.angle(u) - n0 * phi))  # e^{i(arg u - n arg lambda)}
+        lg -= np.where(ok, ref, 0.0)
+        np.maximum(lg, -300.0, out=lg)  # relative to the largest unit, cut at 1e-300
+        mag = np.multiply(lg, LN10, out=tm)
+        np.exp(mag, out=mag)
+        mag[lg == -300.0] = 0.0
+        beta = np.angle(u) - n0 * phi  # the phase at the chunk's first step
+        c, s = np.cos(beta), np.sin(beta)
         rows_n = back[n0:n0 + L]  # (L, ..., B, 2N): the same for every sequence, made for the first
         m = rows_n[..., 0, :]  # [Re, Im] as the state
-        np.multiply(mag, phase.real, out=m[..., :N])
-        np.multiply(mag, phase.imag, out=m[..., N:])
+        re, im = m[..., :N], m[..., N:]
+        np.multiply(cos_k[:L], c, out=re)  # (c + i s)(cos_k - i sin_k), times the modulus
+        re += np.multiply(sin_k[:L], s, out=lg)
+        re *= mag
+        np.multiply(cos_k[:L], s, out=im)
+        im -= np.multiply(sin_k[:L], c, out=lg)
+        im *= mag
         norm = np.sqrt(np.einsum("...i,...i->...", m, m))[..., None]  # >= 1 where ok
         m /= np.where(ok, norm, 1.0)
         rows_n[..., 1:, :] = m[..., None, :]
@@ -572,8 +603,10 @@ def _lstm_times_J(W: Array, F: tuple[Array, ...], M: Array, J: Array) -> Array:
     J[:N] += k_o[:, None] * W[3]  # dh_t/dh_{t-1}
     out = np.empty_like(M)
     np.matmul(M, J, out=out[:, :N])
-    np.multiply(M[:, :N], k_h * f, out=out[:, N:])
-    out[:, N:] += M[:, N:] * f
+    right = out[:, N:]  # (M_h k_h + M_c) f, in place
+    np.multiply(M[:, :N], k_h, out=right)
+    right += M[:, N:]
+    right *= f
     return out
 
 
@@ -662,40 +695,46 @@ def _gated_backward(kind: type, p: Any, traj: Any, v: Array, scale: Array, injec
     """The engine's backward loop for a gated cell (no overflow), normalized once per block of ``RENORMALIZE_EVERY``
     steps as the vanilla cell's (a block that leaves ``[1/SAFE, SAFE]`` or hits an exact zero is redone step by step),
     with the factors of a block's steps in one call. With ``param_sums`` (a single network), also the parameter
-    gradients, as ``(log10 scale, {name: mantissa})``: each block's from the factors it has just used."""
+    gradients, as ``(log10 scale, {name: mantissa})``: each block's from the factors it has just used, on the second
+    core while the chain goes on where that pays (``THRESHOLDS``)."""
     factors, vjp, blocks = GATED[kind]
     s, x = traj.s, traj.x
     u = kind().readout(p)[..., None, :]
     delta = np.empty((*v.shape[1:-1], blocks, p.hidden_size))  # dL/da_t, reused
     any_inject = inject.reshape(inject.shape[0], -1).any(axis=1)
-    total = None
-    t = top  # v[t] and scale[t] are final; the block computes steps end..t-1
-    while t > 0:
-        end = max(0, t - RENORMALIZE_EVERY)
-        later = np.flatnonzero(any_inject[end:t])  # a block ends early at a step where the loss reads h
-        if later.size:
-            end += int(later[-1])
-        F = factors(p, s[end:t], s[end + 1:t + 1], x[end:t])  # steps end+1..t
-        F_step = list(zip(*F, strict=True))  # F_step[k]: step end+1+k
-        g = v[t]
-        for tau in range(t, end, -1):
-            g = vjp(p.W_hh, F_step[tau - end - 1], g, v[tau - 1], delta)  # J_tau^T g, not normalized
-        block = v[end:t]  # (L, ..., B, S): raw products relative to 10**scale[t]
-        n = np.sqrt(np.einsum("...i,...i->...", block, block))
-        if n.min() > 1 / SAFE and n.max() < SAFE:  # the common case (NaN fails both comparisons)
-            scale[end:t] = scale[t] + np.log10(n)
-            block /= n[..., None]
-        else:  # out of float64's comfortable range, or an exact zero: step by step, exactly
+    B = v.shape[-2]
+    worker = (param_sums and _pool is not None and serial_blas.setter is not None
+              and B >= THRESHOLDS["worker_min_rows"] and B * p.hidden_size**2 >= THRESHOLDS["worker_min_work"])
+    sums: list[Any] = []  # each block's parameter sums, or the worker's future of them
+    with serial_blas if worker else contextlib.nullcontext():
+        for end, t in _blocks(top, any_inject):
+            F = factors(p, s[end:t], s[end + 1:t + 1], x[end:t])  # steps end+1..t
+            F_step = list(zip(*F, strict=True))  # F_step[k]: step end+1+k
+            g = v[t]
             for tau in range(t, end, -1):
-                g = vjp(p.W_hh, F_step[tau - end - 1], v[tau], v[tau - 1], delta)
-                normalize(g, scale[tau], v[tau - 1], scale[tau - 1])
-        if param_sums:  # the steps end+1..t: their dL/ds_t are final now
-            total = add_sums(total, _block_param_sums(kind, p, F, v[end + 1:t + 1], scale[end + 1:t + 1],
-                                                      s[end:t], x[end:t]))
-        if any_inject[end]:
-            add_readout(v[end], scale[end], u, inject[end])
-        t = end
+                g = vjp(p.W_hh, F_step[tau - end - 1], g, v[tau - 1], delta)  # J_tau^T g, not normalized
+            block = v[end:t]  # (L, ..., B, S): raw products relative to 10**scale[t]
+            n = np.sqrt(np.einsum("...i,...i->...", block, block))
+            if n.min() > 1 / SAFE and n.max() < SAFE:  # the common case (NaN fails both comparisons)
+                scale[end:t] = scale[t] + np.log10(n)
+                block /= n[..., None]
+            else:  # out of float64's comfortable range, or an exact zero: step by step, exactly
+                for tau in range(t, end, -1):
+                    g = vjp(p.W_hh, F_step[tau - end - 1], v[tau], v[tau - 1], delta)
+                    normalize(g, scale[tau], v[tau - 1], scale[tau - 1])
+            if param_sums:  # the steps end+1..t: their dL/ds_t are final now, and nothing writes them again
+                args = (kind, p, F, v[end + 1:t + 1], scale[end + 1:t + 1], s[end:t], x[end:t])
+                sums.append(_pool.submit(_as_here(_block_param_sums_of), args) if worker else _block_param_sums(*args))
+            if any_inject[end]:
+                add_readout(v[end], scale[end], u, inject[end])
+        total = None
+        for item in sums:  # in the order of the blocks
+            total = add_sums(total, item.result() if worker else item)
     return total
+
+
+def _block_param_sums_of(args: tuple) -> tuple[float, dict[str, Array]] | None:
+    return _block_param_sums(*args)
 
 
 def _block_param_sums(kind: type, p: Any, F: list[Array], v: Array, scale: Array, s_prev: Array,

@@ -1,8 +1,9 @@
 """The contract of rnn_core.fast: every fast path gives the generic engine's numbers, to rounding.
 
 Each case runs the same computation twice, once with the fast paths (``fast.ENABLED``) and once through the generic
-engine alone, and compares every output. The thresholds that decide when two halves of a batch run on two cores are
-lowered so that the threaded paths run at test sizes too. N = 131 is a size where OpenBLAS rounds a product of a few
+engine alone, and compares every output. The thresholds that decide when work runs on two cores (two halves of a
+batch, the gated cells' parameter sums) and when the power iteration goes by products are lowered so that those paths
+run at test sizes too. N = 131 is a size where OpenBLAS rounds a product of a few
 rows differently from one of the whole batch, so "equal" really means "equal to rounding" there.
 
 Tolerances: each path sums the same terms in another order (blocks of 16 steps normalized at once instead of every
@@ -52,10 +53,13 @@ CASES = [  # activation, gain, N, T, B, loss, input_scale
 
 @pytest.fixture
 def both_paths(monkeypatch):
-    """Run ``fn`` on the fast paths (halves of the batch from 2 rows) and on the generic engine: (fast, generic)."""
+    """Run ``fn`` on the fast paths (every size threshold lowered, so that the threaded paths and the power iteration
+    by products run at test sizes) and on the generic engine: (fast, generic)."""
     monkeypatch.setitem(fast.THRESHOLDS, "halves_min_rows", 2)
     monkeypatch.setitem(fast.THRESHOLDS, "halves_min_work", 1)
     monkeypatch.setitem(fast.THRESHOLDS, "power_by_products_min_size", 1)
+    monkeypatch.setitem(fast.THRESHOLDS, "worker_min_rows", 2)
+    monkeypatch.setitem(fast.THRESHOLDS, "worker_min_work", 1)
 
     def run(fn):
         monkeypatch.setattr(fast, "ENABLED", True)
