@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnn_core.diagnosis import pow10_text
+from rnn_core.diagnosis import pow10_text, rate_text
 from rnn_core.presets import VARIANTS_BY_SLUG
 from ui import charts
 from ui.cache import cached_view, draw
-from ui.captions import config_summary
+from ui.captions import config_summary, horizon_text
 from ui.controls import compare_controls
 from ui.layout import page_setup, panels
 from ui.state import url_warnings
@@ -49,7 +49,7 @@ for name, view in zip(names, views, strict=True):
     g = view.gradient[view.gradient["quantity"] == "grad_norm"]
     at0 = g.loc[g["t"] == 0, "log10_value"]
     reach = f"{pow10_text(float(at0.iloc[0]))} at t = 0" if len(at0) else "exactly zero at t = 0"
-    lines.append(f"{name}: {d.regime}, a factor {d.rate:.3g} per step, {reach}")
+    lines.append(f"{name}: {d.regime}, a factor {rate_text(d.rate)} per step, {reach}")
 st.caption("  \n".join(lines))
 
 # 2. The states, on one colour scale
@@ -68,16 +68,14 @@ st.subheader("Diagnostics")
 rows = []
 for name, c, view in zip(names, configs, views, strict=True):
     d = view.diagnosis
-    horizon = d.horizons[1000]
     rows.append({"network": name, "settings": config_summary(c), "regime": d.regime,
-                 "per-step rate": float(d.rate), "memory horizon": "> T" if horizon is None else str(horizon),
+                 "per-step rate": rate_text(d.rate), "memory horizon": horizon_text(d),
                  "step bound": float(d.pascanu) if math.isfinite(d.pascanu) else None,
                  "λ_max": float(d.lyapunov_max),
                  "own theory at t = 0": ", ".join(f"{k}: {pow10_text(val)}" for k, val in view.reference.items())
                  or "—"})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"per-step rate": st.column_config.NumberColumn(format="%.4g"),
-                            "step bound": st.column_config.NumberColumn(format="%.4g"),
+             column_config={"step bound": st.column_config.NumberColumn(format="%.4g"),
                             "λ_max": st.column_config.NumberColumn(format="%+.3f")})
 for name, view in zip(names, views, strict=True):
     st.markdown(f"**{name}.** " + view.diagnosis.sentence)

@@ -7,7 +7,9 @@ import pytest
 from apptools import regime_shown
 
 from rnn_core import Config, analyze
+from rnn_core.diagnosis import rate_text
 from rnn_core.presets import COMPARISONS, VARIANTS_BY_SLUG
+from ui.captions import horizon_text
 
 CELLS = ("rnn", "leaky", "lstm", "gru", "lru")
 
@@ -56,9 +58,10 @@ def test_compare_shows_each_network_with_its_own_numbers(app):
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert list(table["network"]) == [VARIANTS_BY_SLUG[s].name for s in ("rnn", "lstm", "gru")]
-    for slug, regime, rate in zip(("rnn", "lstm", "gru"), table["regime"], table["per-step rate"], strict=True):
+    rows = zip(("rnn", "lstm", "gru"), table["regime"], table["per-step rate"], table["memory horizon"], strict=True)
+    for slug, regime, rate, horizon in rows:  # in the format of every other page (rate_text, horizon_text)
         d = analyze(VARIANTS_BY_SLUG[slug].config(Config())).diagnosis
-        assert regime == d.regime and rate == pytest.approx(d.rate, rel=1e-12)
+        assert regime == d.regime and rate == rate_text(d.rate) and horizon == horizon_text(d)
     assert at.query_params["compare"] == "rnn,lstm,gru"
     caption = next(c.value for c in at.caption if c.value.startswith(VARIANTS_BY_SLUG["rnn"].name))
     assert re.search(r"a factor [0-9.]+ per step", caption)
