@@ -1,24 +1,18 @@
 """Explorer: one configuration — the gradient across time, the regime and why, states, spectrum, contributions."""
 
-import math
-
 import streamlit as st
 
-from rnn_core.diagnosis import pow10_text, rate_text
+from rnn_core import analyze
 from rnn_core.presets import preset_for
-from ui import charts
-from ui.cache import cached_view, draw
-from ui.captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
+from rnn_core.reproduce import core_script, torch_script
+from ui.cache import cached_view
 from ui.controls import config_json
-from ui.layout import page_setup, panels
+from ui.explorer_view import show_reproduce, show_view
+from ui.layout import page_setup
 from ui.state import url_warnings
-from ui.view import thin
-
-REGIME_BADGE = {"vanishing": ("blue", "↘"), "stable": ("green", "→"), "exploding": ("red", "↗")}
 
 config = page_setup()
 view = cached_view(config.to_dict())
-d = view.diagnosis
 key = tuple(config.to_dict().items())  # what every chart below depends on
 
 st.title("Why do RNN gradients vanish or explode?")
@@ -27,126 +21,9 @@ st.caption("The RNN reads the sequence step by step, h_t = act(W_hh·h_(t−1) +
 url_warnings()
 if (preset := preset_for(config)) is not None:  # what the preset is meant to show, while its settings are on
     st.caption(f"**Preset: {preset.name}.** {preset.blurb}")
-if d.overflow_step is not None:
-    st.error(f"The hidden states overflowed float64 at step {d.overflow_step}. Every chart stops at step "
-             f"{d.loss_step}, where the loss is placed.", icon="💥")
-
-# Verdict: the regime, the figures behind it, and the sentence built from them.
-color, arrow = REGIME_BADGE[d.regime]
-verdict = st.container(horizontal=True, vertical_alignment="center")  # wraps into rows where the page is narrow
-with verdict.container(width=240):  # the regime's word on one line
-    st.markdown(f"## :{color}[{arrow} {d.regime.capitalize()}]")
-    st.caption(config_summary(config))
-metrics = [("per-step rate", f"{rate_text(d.rate)}×", "Factor by which ‖dL/dh_t‖ changes per step back "
-            "(robust fit of the log norm against the lag).")]
-metrics.append(("memory horizon", horizon_text(d),
-                "Lag at which the gradient has fallen 1000-fold (none while it grows)."))
-if math.isfinite(d.pascanu):  # the vanilla and leaky RNN, the LRU: a bound on every step
-    metrics.append(("γ·σ_max" if config.cell == "rnn" else "step bound", f"{d.pascanu:.3g}",
-                    "Below 1 the bound on every step's Jacobian guarantees vanishing."))
-    metrics.append(("spectral radius ρ", f"{d.spectral_radius:.3g}",
-                    f"Largest |eigenvalue| of {RECURRENCE.get(config.cell, 'W_hh')}."))
-for name, curve in view.reference.items():  # a gated cell's own theory, at the largest lag
-    metrics.append((name, pow10_text(curve), f"The cell's own theory, {name}, from t = 0 to the loss."))
-metrics.append(("λ_max", f"{d.lyapunov_max:+.3f}", "Largest Lyapunov exponent (natural log per step)."))
-for label, value, help_text in metrics:
-    verdict.metric(label, value, help=help_text, width="content")
-st.info(d.sentence)
-
-# 1. The gradient across time
-st.subheader("Gradient norm across time")
-x_axis = st.radio("Horizontal axis", ["time step t", "lag T − t"], horizontal=True, key="x_axis",
-                  label_visibility="collapsed")
-x = "t" if x_axis == "time step t" else "lag"
-draw(("gradient", x, key), lambda: charts.gradient_chart(view.gradient_thin, x))
-st.caption(view.captions["gradient"])
-if view.jacobians_skipped:
-    st.caption(view.jacobians_skipped)
-with st.expander("The math"):
-    st.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T},"
-             + CELL_MATH[config.cell][0])
-    st.latex(CELL_MATH[config.cell][1])
-    st.markdown(CELL_MATH[config.cell][2] + " The norms are computed in the log domain (mantissa × 10^scale), so "
-                "values like 1e-3000 are exact and drawn faithfully.")
-st.download_button("Download the curves (CSV)", lambda: view.gradient.to_csv(index=False),
-                   "gradient_norms.csv", "text/csv")
-
-# 2. Hidden states
-st.subheader("Hidden states")
-state_range = config.activation if config.cell in ("rnn", "leaky") else "tanh" if config.cell != "lru" else "linear"
-if view.zero_state:  # nothing to draw: one line says why
-    st.info(view.captions["states"])
-else:
-    a, b = panels("states", 340, 220)
-    with a:
-        draw(("heatmap", key), lambda: charts.heatmap_chart(view.states, state_range))
-    with b:
-        units = sorted(view.states["unit"].unique())[:3]
-        draw(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
-    # the size of the state beside the fraction of saturated units, where the cell's state shows any (not GRU, LRU)
-    a, b = panels("state_stats", 340, 340) if charts.shows_saturation(view.steps) else (st.container(), None)
-    with a:
-        draw(("state_norm", key), lambda: charts.state_norm_chart(view.steps))
-    if b is not None:
-        with b:
-            draw(("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
-    st.caption(view.captions["states"])
-if config.cell in ("rnn", "leaky"):
-    with st.expander("The math"):
-        st.latex(r"h_t = \mathrm{act}(a_t),\quad a_t = W_{hh} h_{t-1} + W_{xh} x_t + b,\qquad "
-                 r"\tanh'(a) = 1 - \tanh^2(a),\quad \sigma'(a) = \sigma(a)\,(1-\sigma(a)),\quad "
-                 r"\mathrm{relu}'(a) = [a > 0]")
-        st.markdown("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, "
-                    "whatever W_hh is. That is why a large gain, which saturates the units, can still make the "
-                    "gradient vanish.")
-st.download_button("Download the states shown (CSV)", lambda: view.states.to_csv(index=False),
-                   "hidden_states.csv", "text/csv")
-
-# 3. Spectrum (the cells with one recurrent matrix)
-if config.cell in ("lstm", "gru"):
-    st.subheader("Spectrum")
-    st.caption("A gated cell has no single recurrent matrix: each step's Jacobian mixes W_hh with the values of the "
-               "gates, so a spectrum would say little. The gates' own theory is the dotted curve in the gradient "
-               "chart above.")
-else:
-    st.subheader(f"Spectrum of {RECURRENCE[config.cell]}")
-    a, b = panels("spectrum", 340, 340)
-    with a:
-        draw(("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma), width="content")
-    with b:
-        draw(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
-    st.caption(view.captions["spectrum"])
-    if config.cell == "rnn":
-        with st.expander("The math"):
-            st.latex(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh}),\qquad \rho(W_{hh}) \le \sigma_{\max}(W_{hh}),"
-                     r"\qquad W_{ij}\sim\mathcal N(0, g^2/N) \Rightarrow \text{eigenvalues uniform in } |\lambda|\le g")
-            st.markdown("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: eigenvalues "
-                        "outside the unit circle are directions that explode, inside it directions that vanish. The "
-                        "circular law (Girko) puts the eigenvalues of a Gaussian W uniformly in the disc of radius g.")
-    st.download_button("Download the eigenvalues (CSV)", lambda: view.spectrum.to_csv(index=False),
-                       "eigenvalues.csv", "text/csv")
-
-# 3b. The LRU's price for a long memory
-if view.curse is not None:
-    st.subheader("The curse of memory")
-    draw(("curse", key), lambda: charts.curse_chart(view.curse, config.r_min, config.r_max))
-    st.caption(curse_caption(config))
-
-# 4. What the update learns from (the recurrent weight matrix W_hh; the LRU has none)
-if config.cell != "lru":
-    st.subheader("Per-step contributions to dL/dW_hh")
-    if view.zero_state:
-        st.info(view.captions["contributions"])
-    else:
-        draw(("contributions", key), lambda: charts.contributions_chart(view.steps))
-        st.caption(view.captions["contributions"])
-    with st.expander("The math"):
-        st.latex(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,\qquad "
-                 r"\delta_t = \frac{\partial L}{\partial a_t}\ \text{(the step's pre-activations: "
-                 r"" + ("four gates" if config.cell == "lstm" else "three gates" if config.cell == "gru" else
-                        r"\mathrm{act}'(a_t) \odot \partial L/\partial h_t") + ")}")
-    st.download_button("Download per-step figures (CSV)", lambda: view.steps.to_csv(index=False), "per_step.csv",
-                       "text/csv")
+show_view(config, view, key)
+show_reproduce(core_script(config), lambda: torch_script(analyze(config), title=f"RNN Gradient Lab: {config.cell}, "
+                                                         f"seed {config.seed}", config=config))
 
 st.divider()
 st.download_button("Download this configuration (JSON)", config_json(config), "config.json", "application/json")

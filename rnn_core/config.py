@@ -54,7 +54,7 @@ class Config:
     seq_len: int = field(default=100, metadata=_spec(
         "Sequence length T", "Number of time steps the RNN reads.", lo=1, hi=10_000, ui_hi=5_000))
     hidden_size: int = field(default=64, metadata=_spec(
-        "Hidden size N", "Number of hidden units (W_hh is N x N).", lo=1, hi=512))
+        "Hidden size N", "Number of hidden units (W_hh is N x N).", lo=1, hi=1024, ui_hi=512))
     batch_size: int = field(default=1, metadata=_spec(
         "Batch B", "Number of input sequences run side by side.", lo=1, hi=256, ui_hi=64))
     activation: str = field(default="tanh", metadata=_spec(
@@ -70,7 +70,7 @@ class Config:
     input_scale: float = field(default=1.0, metadata=_spec(
         "Input scale", "Amplitude of the input.", lo=0.0, hi=100.0, ui_hi=10.0))
     input_size: int = field(default=8, metadata=_spec(
-        "Input size D", "Input units (for text input: the vocabulary size instead).", lo=1, hi=256, ui_hi=64))
+        "Input size D", "Input units (for text input: the vocabulary size instead).", lo=1, hi=4096, ui_hi=64))
     text: str = field(default="hello", metadata=_spec(
         "Text", "Characters read one per step, one-hot (input 'text' only).", lo=1, hi=MAX_TEXT))
     loss: str = field(default="last", metadata=_spec(

@@ -16,5 +16,8 @@ def test_readme_starts_with_the_two_commands():
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_python_blocks_run(code):
+def test_readme_python_blocks_run(code, tmp_path, monkeypatch):
+    if "import torch" in code:  # a reference, not a dependency: those blocks run where torch is installed (CI)
+        pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)  # files a block writes go to a temporary folder
     exec(compile(code, str(README), "exec"), {})

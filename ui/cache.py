@@ -89,12 +89,13 @@ def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[st
     return json.dumps(themed(spec)), datasets
 
 
-def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch") -> None:
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True) -> None:
     """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
+    ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache.
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
-    spec_json, datasets = _chart_spec(key, build)
+    spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
     spec = json.loads(spec_json)
     if datasets:
         spec["datasets"] = dict(datasets)

@@ -42,6 +42,7 @@ PAGES = (
     PageSpec("pages/regime_map.py", "Regime map", ":material/grid_on:", "regime_map"),
     PageSpec("pages/compare.py", "Compare", ":material/compare:", "compare"),
     PageSpec("pages/tour.py", "Guided tour", ":material/school:", "tour"),
+    PageSpec("pages/your_model.py", "Your model", ":material/upload_file:", "your_model"),
 )
 
 

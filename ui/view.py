@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnn_core import Config, analyze
+from rnn_core import Analysis, Config, analyze
 from rnn_core.cells.lru import curse_of_memory
 from rnn_core.diagnosis import Diagnosis
 from rnn_core.tidy import gradient_frame, lyapunov_frame, singular_value_frame, spectrum_frame, states_frame, step_frame
@@ -55,10 +55,11 @@ def thin(df: pd.DataFrame, column: str = "t", max_points: int = MAX_CHART_STEPS)
     return df[df[column].isin(keep)].reset_index(drop=True)
 
 
-def build_view(config: Config) -> View:
-    """Analyze ``config`` and reduce the result to what the pages draw."""
+def build_view(config: Config, result: Analysis | None = None) -> View:
+    """Analyze ``config`` (or take its analysis, ``result``: an uploaded model's) and reduce it to what the pages
+    draw."""
     start = time.perf_counter()
-    result = analyze(config)
+    result = analyze(config) if result is None else result
     grad = gradient_frame(result)
     grad_thin = thin(grad)
     pg = result.param_grads()

@@ -81,6 +81,13 @@ def settle(page) -> None:
     page.wait_for_function(SETTLED, polling=250, timeout=120_000)
 
 
+def whole_page_shot(page, width: int, path) -> None:
+    """A screenshot of the whole main pane (Streamlit scrolls it, not the document), up to 16,000 px high."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(height, 16_000)})
+    page.screenshot(path=str(path))
+
+
 def spills(m: dict) -> list[str]:
     """What is wider than the window in the measurement ``m`` (:data:`MEASURE`)."""
     w = m["window"]
@@ -132,9 +139,7 @@ def test_page_fits_the_window(server, contexts, shots, name, width):  # noqa: F8
                 settle(page)
                 found += [f"tab {i}: {f}" for f in spills(page.evaluate(MEASURE))]
         if found:  # the whole page, for a person to look at
-            height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
-            page.set_viewport_size({"width": w, "height": min(height, 16_000)})
-            page.screenshot(path=str(shots / f"layout_{name}_{w}.png"))
+            whole_page_shot(page, w, shots / f"layout_{name}_{w}.png")
         assert not found, f"{name} at {w}x{h}: " + "; ".join(found)
     finally:
         page.close()
