@@ -81,7 +81,7 @@ def measure(browser, cell: str, N: int, D: int, T: int) -> dict:
         summary = page.get_by_text(f"N = {N}, {D} inputs, T = 100")
         summary.wait_for(timeout=600_000)
         first = time.perf_counter() - start
-        field = page.get_by_label("Sequence length T")
+        field = page.get_by_role("spinbutton", name="Sequence length T")
         field.fill(str(T))
         start = time.perf_counter()
         page.get_by_role("button", name="Analyze").click()

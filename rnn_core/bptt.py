@@ -119,7 +119,8 @@ def param_grads(grad: LogGrad, traj: Trajectory, x: Array | None = None) -> Para
             total = add_sums(total, chunk_sums(t0, t1))
         return total
 
-    total = fast.fold_in_parallel(fold, chunks, add_sums, B * S * S)  # two threads where that pays
+    size = sum(np.asarray(a).nbytes for a in vars(params).values())
+    total = fast.fold_in_parallel(fold, chunks, add_sums, B * S * S, size)  # two threads where that pays
     total = fold(chunks) if total is fast.NOT_TAKEN else total
     if total is None:  # every gradient is exactly zero: zeros shaped like the parameters
         s0 = np.nan_to_num(s[:2])

@@ -71,6 +71,10 @@ THRESHOLDS = {
     # Intel host: (128, 16) 1.38x, (64, 32) 1.55x, (64, 64) 1.05x the time; (64, 128) 0.78x, (128, 64) 0.74x).
     "halves_min_rows": 64,
     "halves_min_work": 2**19,
+    # ...and the parameter gradients summed in two halves only up to this many bytes of parameters: each half holds
+    # its own sums. An uploaded LSTM of 1024 units with 300 inputs (43 MB) at T = 1000: 241 MB at the peak and 1.24 s
+    # in halves, 121 MB and 1.13 s in one thread. The dashboard's own networks stay below 10 MB.
+    "halves_max_param_bytes": 2**24,
     # The Jacobian products' power iteration (bptt.top_singular_value) with G^4 y applied as eight products of M or
     # M^T with a vector, from S x S products of this size on, instead of forming G = M M^T, G^2 and G^4 (three S^3
     # products a step, 3-4 iterations a step). CPU time of the 101 steps of analyze(), one BLAS thread: S = 128
@@ -832,14 +836,16 @@ def _recurrent_product(p: Params, transpose: bool) -> Callable[[Array, Array], A
 NOT_TAKEN = object()
 
 
-def fold_in_parallel(fold: Callable[[list], Any], items: list, add: Callable[[Any, Any], Any], work: int) -> Any:
+def fold_in_parallel(fold: Callable[[list], Any], items: list, add: Callable[[Any, Any], Any], work: int,
+                     size: int = 0) -> Any:
     """``add(fold(items[0::2]), fold(items[1::2]))`` on two cores, or ``NOT_TAKEN`` where that does not pay.
 
     The engine's parameter gradients: each thread sums every other chunk of steps (``work`` multiply-adds a step,
-    ``B S^2``). Sums in another order: equal to the engine's one-thread sum to rounding.
+    ``B S^2``; ``size``: bytes of the sums, which each half holds). Sums in another order: equal to the engine's
+    one-thread sum to rounding.
     """
     if not (ENABLED and _pool is not None and serial_blas.setter is not None and len(items) > 1
-            and work >= THRESHOLDS["halves_min_work"]):
+            and work >= THRESHOLDS["halves_min_work"] and size <= THRESHOLDS["halves_max_param_bytes"]):
         return NOT_TAKEN
     with serial_blas:
         other = _pool.submit(_as_here(fold), items[1::2])

@@ -316,7 +316,8 @@ def model_from_state_dict(tensors: Mapping[str, Any], *, cell: str | None = None
     file's ``u`` if it has one, else the seeded random unit vector the dashboard uses for its own networks.
 
     PyTorch's two biases are kept apart for the gated cells (as their equations have them) and added for the vanilla
-    RNN (``b = b_ih + b_hh``).
+    RNN (``b = b_ih + b_hh``). Float64 arrays are used as they are, not copied (a large model's weights are tens of
+    MB): do not change them in place while the model is in use.
     """
     lay = layout(tensors)
     if cell is not None and cell != lay.cell:
@@ -332,7 +333,8 @@ def model_from_state_dict(tensors: Mapping[str, Any], *, cell: str | None = None
         b = _array(tensors, "b", (N,)) if "b" in tensors else None
         u = _array(tensors, "u", (N,)) if "u" in tensors else None
         _check_input_size(W_xh.shape[1])
-        return Model(Elman(activation), Params.from_arrays(W_hh, W_xh, b, _unit(u, N, seed)), lay)
+        b = np.zeros(N) if b is None else b
+        return Model(Elman(activation), Params(W_hh, W_xh, b, _unit(u, N, seed)), lay)
     suffix = f"_l{layer}" + ("_reverse" if direction else "")
     k = {"rnn": 1, "gru": 3, "lstm": 4}[lay.cell]
     D = None if layer == 0 else N * lay.directions
@@ -342,11 +344,13 @@ def model_from_state_dict(tensors: Mapping[str, Any], *, cell: str | None = None
     b_hh = _array(tensors, lay.prefix + "bias_hh" + suffix, (k * N,), optional=True)
     _check_input_size(W_ih.shape[1])
     u = _unit(None, N, seed)
+    # the arrays themselves, not copies: a 1024-unit LSTM's weights are 43 MB in float64, and nothing writes to them
+    b_ih = np.zeros(k * N) if b_ih is None else b_ih
+    b_hh = np.zeros(k * N) if b_hh is None else b_hh
     if lay.cell == "rnn":
-        b = (b_ih if b_ih is not None else 0.0) + (b_hh if b_hh is not None else 0.0) + np.zeros(N)
-        return Model(Elman(activation), Params.from_arrays(W_hh, W_ih, b, u), lay, layer, direction)
+        return Model(Elman(activation), Params(W_hh, W_ih, b_ih + b_hh, u), lay, layer, direction)
     cls, cell_cls = (LSTMParams, LSTM) if lay.cell == "lstm" else (GRUParams, GRU)
-    return Model(cell_cls(), cls.from_arrays(W_ih, W_hh, b_ih, b_hh, u), lay, layer, direction)
+    return Model(cell_cls(), cls(W_ih, W_hh, b_ih, b_hh, u), lay, layer, direction)
 
 
 def _array(tensors: Mapping[str, Any], name: str, shape: tuple[int | None, ...], optional: bool = False) -> Array:
