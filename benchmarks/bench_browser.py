@@ -22,7 +22,7 @@ with ``--profile``, where the browser's main thread spent its time (a CPU profil
     python benchmarks/bench_browser.py --profile --charts
     python benchmarks/bench_browser.py --app /tmp/before /tmp/after   # two copies of the app, interleaved repeats
 
-Targets (issue 14, medians): reload <= 1.0 s, slider step <= 0.3 s, preset <= 0.4 s, map cell to Explorer <= 1.5 s.
+Targets (issue 13, medians): reload <= 1.0 s, slider step <= 0.3 s, preset <= 0.4 s, map cell to Explorer <= 1.5 s.
 The browser runs on the same machine as the server: on a small shared machine both compete for the CPU, so the
 figures are an upper bound for people on their own computers. Localhost only.
 """

@@ -52,6 +52,7 @@ from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 from playwright.async_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from rnn_core import Config, analyze  # noqa: E402
+from rnn_core.diagnosis import rate_text  # noqa: E402
 from rnn_core.presets import PRESETS  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -285,7 +286,7 @@ def expected(config: Config, name: str, slug: str) -> Expected:
 
     c, d = config, analyze(config).diagnosis
     return Expected(name, slug, {k: str(v) for k, v in c.to_dict().items()}, d.regime.capitalize(),
-                    config_summary(c), f"{d.rate:.3g}×", CHARTS_BY_CELL.get(c.cell, MIN_CHARTS))
+                    config_summary(c), f"{rate_text(d.rate)}×", CHARTS_BY_CELL.get(c.cell, MIN_CHARTS))
 
 
 def preset_table() -> list[Expected]:

@@ -393,7 +393,7 @@ async def open_session(url: str, i: int, stats: Stats, default: Expected, table:
 # What a workshop session does between reading pauses: pick a preset, step the gain slider a notch or two (new
 # gains are computed on the server, the cache holds 64 views), or try another seed.
 WORKSHOP_MOVES = {"preset": 0.5, "gain": 0.35, "seed": 0.15}
-# The room of issue 14: 60 sessions, a mean think time of 5 s, on one server: p95 < 2 s, no errors, no mixing, < 1 GB
+# The room of issue 13: 60 sessions, a mean think time of 5 s, on one server: p95 < 2 s, no errors, no mixing, < 1 GB
 WORKSHOP = {"sessions": 60, "think": 5.0, "mix": "workshop", "seconds": 120.0, "target_p95": 2.0}
 SEEDS = 40  # the seeds a workshop session tries (0..39)
 
