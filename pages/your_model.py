@@ -67,6 +67,8 @@ if st.session_state.get("model_read", (None,))[0] != digest:  # a new file: read
         st.session_state["model_read"] = (digest, read_weights(data, upload.name), None)
     except WeightsError as err:
         st.session_state["model_read"] = (digest, None, str(err))
+    except Exception as err:
+        st.session_state["model_read"] = (digest, None, f"The file cannot be read ({type(err).__name__}).")
 _, weights, problem = st.session_state["model_read"]
 if problem is not None:
     refuse(problem)
@@ -74,6 +76,8 @@ try:
     lay = layout(weights.tensors)
 except WeightsError as err:
     refuse(str(err))
+except Exception as err:
+    refuse(f"The file's tensors cannot be used ({type(err).__name__}).")
 
 st.dataframe(pd.DataFrame({"tensor": list(weights.tensors),
                            "shape": [" × ".join(map(str, a.shape)) or "scalar" for a in weights.tensors.values()],
@@ -126,6 +130,8 @@ try:
         del result
 except (WeightsError, ValueError) as err:
     refuse(str(err))
+except Exception as err:
+    refuse(f"The model cannot be analyzed ({type(err).__name__}: {err}).")
 _, config, view = st.session_state["model_view"]
 
 where = (f", layer {layer}" if lay.layers > 1 else "") + (", reverse" if direction else "")

@@ -137,12 +137,13 @@ def torch_script(result: Analysis, *, title: str, config: Config | None = None, 
              "state = [p.clone().requires_grad_() for p in s0]  # the parts of s_0, (B, N) each",
              "states = [state]",
              "loss = 0.0",
-             "for t in range(1, x.shape[0] + 1):",
+             f"T = {result.loss_step}  # the loss's step: the last before the states overflowed, if they did",
+             "for t in range(1, T + 1):",
              "    state = list(step(W, *state, x[t - 1]))",
              "    for p in state:",
              "        p.retain_grad()",
              "    states.append(state)",
-             f"    if {'True' if result.config.loss == 'all' else 't == x.shape[0]'}:",
+             f"    if {'True' if result.config.loss == 'all' else 't == T'}:",
              "        loss = loss + (torch.cat(state, dim=-1)[:, :READ] * u).sum()  # L = u·h summed over the batch",
              "loss.backward()",
              "",
@@ -208,8 +209,9 @@ def _file_weights(kind: str, model: dict[str, Any]) -> list[str]:
              "allow_pickle=False).items()}  # the file you uploaded"])
     lines = ["# The weights are too many to embed here: they are read from your file.", *load]
     if model.get("source") == "arrays":
-        lines.append("W = {'W_hh': tensors['W_hh'], 'W_xh': tensors['W_xh'], "
-                     "'b': tensors.get('b', torch.zeros(tensors['W_hh'].shape[0]))}")
+        lines.append("N = tensors['W_hh'].shape[0]")
+        lines.append("W = {'W_hh': tensors['W_hh'], 'W_xh': tensors.get('W_xh', torch.zeros(N, 1)), "
+                     "'b': tensors.get('b', torch.zeros(N))}")
         return lines
     names = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
     lines.append("W = {ours: tensors.get(" + repr(prefix) + " + theirs + " + repr(suffix) + ") for ours, theirs in "

@@ -46,6 +46,9 @@ MAX_HEADER_BYTES = 2**20  # the JSON header of 512 tensors with long names is we
 MAX_HIDDEN = 1024
 MAX_INPUT = 4096
 MAX_NAME = 300
+MAX_DIMS = 8  # a weight is 1-D or 2-D; other tensors of a state dict (a convolution's) have a few more
+MAX_FLOAT64_BYTES = 4 * MAX_FILE_BYTES  # what the tensors may take once float64 (float16 widens 4x)
+MAX_LAYERS = 16
 FLOAT_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2"}  # safetensors' names; BF16 decoded here
 DTYPE_NAMES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 RUN_MAX_STEPS = 1000  # the dashboard's cap on T for an uploaded model (see Run)
@@ -96,9 +99,14 @@ def read_weights(data: bytes, filename: str = "") -> Weights:
 def _read_npz(data: bytes) -> tuple[dict[str, Array], list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, ValueError, OSError) as err:
-        raise WeightsError(f"The zip archive cannot be read: it is corrupt or truncated ({err}).") from None
+            infos = archive.infolist()
+            names = [i.filename for i in infos]
+            headers = [_npy_header(archive, i) for i in infos if i.filename.endswith(".npy")]
+    except WeightsError:
+        raise
+    except Exception as err:
+        raise WeightsError(f"The zip archive cannot be read: it is corrupt or truncated ({type(err).__name__}: "
+                           f"{err}).") from None
     pickled = [n for n in names if n.endswith(".pkl") or n.endswith("/data.pkl")]
     if pickled:
         raise WeightsError(f"This zip archive holds {pickled[0]!r}: it is a PyTorch file written by torch.save, "
@@ -109,6 +117,7 @@ def _read_npz(data: bytes) -> tuple[dict[str, Array], list[str]]:
         raise WeightsError(f"This zip archive holds {others[0]!r}, which is not an array (.npy): not an .npz file.")
     if len(names) > MAX_TENSORS:
         raise WeightsError(f"The file holds {len(names):,} arrays; at most {MAX_TENSORS} are read.")
+    _check_total(sum(8 * count for count in headers))
     tensors: dict[str, Array] = {}
     notes: list[str] = []
     try:
@@ -117,12 +126,50 @@ def _read_npz(data: bytes) -> tuple[dict[str, Array], list[str]]:
                 tensors[name] = _float64(name, npz[name], notes)
     except WeightsError:
         raise
-    except ValueError as err:  # an object array needs pickle, which allow_pickle=False refuses
-        raise WeightsError(f"An array in the file cannot be read without unpickling it, which is never done here "
-                           f"({err}).") from None
+    except ValueError as err:
+        if "allow_pickle" in str(err) or "Object arrays" in str(err):  # what allow_pickle=False refuses
+            raise WeightsError(f"An array in the file cannot be read without unpickling it, which is never done "
+                               f"here ({err}).") from None
+        raise WeightsError(f"The .npz file is corrupt or truncated ({err}).") from None
     except Exception as err:
         raise WeightsError(f"The .npz file is corrupt or truncated ({type(err).__name__}: {err}).") from None
     return tensors, notes
+
+
+def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The number of values of one ``.npy`` member, from its header, read before anything is decompressed in full:
+    a small archive can hold gigabytes of zeros. Only stored or deflated members whose size matches their header."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise WeightsError(f"Member {info.filename!r} is compressed with method {info.compress_type}; only stored "
+                           "or deflated arrays (what np.savez and np.savez_compressed write) are read.")
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        start = f.tell()
+    if dtype.hasobject:
+        raise WeightsError(f"An array in the file ({info.filename!r}) cannot be read without unpickling it, which "
+                           "is never done here (an object array).")
+    _check_shape(info.filename, list(shape))
+    count = int(np.prod(shape, dtype=object))
+    if start + count * dtype.itemsize != info.file_size:
+        raise WeightsError(f"Member {info.filename!r} says it holds {count:,} values of {dtype} but has "
+                           f"{info.file_size:,} bytes: the file is corrupt.")
+    return count
+
+
+def _check_shape(name: str, shape: list) -> None:
+    if len(shape) > MAX_DIMS or any(not isinstance(d, int) or d < 0 or d > 2**31 for d in shape):
+        raise WeightsError(f"Tensor {name!r} has shape {tuple(shape)[:MAX_DIMS + 1]}: at most {MAX_DIMS} "
+                           "dimensions of at most 2^31 are read.")
+
+
+def _check_total(float64_bytes: int) -> None:
+    if float64_bytes > MAX_FLOAT64_BYTES:
+        raise WeightsError(f"The tensors would take {float64_bytes / 2**20:,.0f} MiB in float64; at most "
+                           f"{MAX_FLOAT64_BYTES // 2**20} MiB are read.")
 
 
 def _float64(name: str, a: Array, notes: list[str]) -> Array:
@@ -146,7 +193,7 @@ def _read_safetensors(data: bytes) -> tuple[dict[str, Array], list[str]]:
                            "the length field: the file is truncated, or not a safetensors file.")
     try:
         header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise WeightsError("The safetensors header is not valid JSON: the file is corrupt, or not a safetensors "
                            "file.") from None
     if not isinstance(header, dict):
@@ -163,8 +210,9 @@ def _read_safetensors(data: bytes) -> tuple[dict[str, Array], list[str]]:
                 and isinstance(entry.get("data_offsets"), list) and len(entry["data_offsets"]) == 2
                 and all(isinstance(v, int) and v >= 0 for v in [*entry["shape"], *entry["data_offsets"]])):
             raise WeightsError(f"The header's entry for {name!r} is malformed: the file is corrupt.")
+        _check_shape(name, entry["shape"])
         dtype = entry.get("dtype")
-        if dtype not in FLOAT_DTYPES:
+        if not isinstance(dtype, str) or dtype not in FLOAT_DTYPES:
             raise WeightsError(f"Tensor {name!r} has dtype {dtype!r}; weights must be floating point "
                                "(F16, BF16, F32 or F64).")
         begin, end = entry["data_offsets"]
@@ -184,6 +232,7 @@ def _read_safetensors(data: bytes) -> tuple[dict[str, Array], list[str]]:
         covered = end
     if covered != body:
         raise WeightsError(f"The tensors cover {covered:,} bytes of the file's {body:,}: the file is corrupt.")
+    _check_total(sum(8 * int(np.prod(e["shape"], dtype=object)) for e in header.values()))
     notes: list[str] = []
     if any(entry["dtype"] == "BF16" for entry in header.values()):
         start = 8 + n
@@ -302,7 +351,13 @@ def layout(tensors: Mapping[str, Any]) -> Layout:
                            "for a GRU or (4N, N) for an LSTM.")
     if N > MAX_HIDDEN:
         raise WeightsError(f"The hidden size is {N:,}; at most {MAX_HIDDEN:,} units are analyzed here.")
-    layers = 1 + max(int(m["layer"]) for m in matches.values())
+    layers = 0
+    while layers < MAX_LAYERS and prefix + f"weight_hh_l{layers}" in tensors:
+        layers += 1
+    stray = sorted({m["layer"] for m in matches.values()} - {str(k) for k in range(layers)})
+    if stray:
+        raise WeightsError(f"Layer {stray[0][:20]!r} has weights but no layer before it has 'weight_hh' (or there "
+                           f"are more than {MAX_LAYERS} layers): layers must run 0, 1, 2, ...")
     directions = 2 if any(m["rev"] for m in matches.values()) else 1
     return Layout(GATES[rows // N], N, layers, directions, "torch", prefix,
                   tuple(n for n in names if n not in matches))

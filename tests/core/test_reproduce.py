@@ -52,6 +52,7 @@ CONFIGS = [
     Config(activation="sigmoid", batch_size=3, input_kind="sine", seq_len=40, hidden_size=16),
     Config(activation="leaky_relu", gain=4.0, seq_len=400, hidden_size=16),  # exploding
     Config(gain=0.3, seq_len=800, hidden_size=16),  # 1e-574 at t = 0: far below float64's range
+    Config(activation="linear", gain=3.0, seq_len=1000, hidden_size=16),  # the states overflow: the loss moves back
 ]
 
 
@@ -93,3 +94,32 @@ def test_the_script_embeds_what_it_cannot_regenerate():
     noise = torch_script(analyze(Config(seq_len=20, hidden_size=8)), title="test", config=Config(seq_len=20,
                                                                                                    hidden_size=8))
     assert "streams[2].normal(0.0, 1.0, size=(20, 1, 8))" in noise and "'x':" not in noise
+
+
+def test_a_script_ends_where_the_page_does_when_the_states_overflow(tmp_path):
+    pytest.importorskip("torch")
+    config = CONFIGS[-1]
+    result = analyze(config)
+    assert result.diagnosis.overflow_step is not None and result.loss_step < config.seq_len
+    printed = run(torch_script(result, title="test", config=config), tmp_path, with_rnn_core=False)
+    assert max(printed) == result.loss_step  # the same steps as the page, no NaN past the overflow
+    assert not any(np.isnan(v) for v in printed.values())
+
+
+def test_an_uploaded_model_too_large_to_embed_is_read_from_its_file(tmp_path):
+    """Plain arrays without W_xh (the page uses zeros, one input) and no bias, read back from the file."""
+    pytest.importorskip("torch")
+    from safetensors.numpy import save
+
+    from rnn_core.weights import Run, diagnose, model_from_state_dict
+    W = np.random.default_rng(2).normal(0, 1 / np.sqrt(30), (30, 30))
+    (tmp_path / "w.safetensors").write_bytes(save({"W_hh": W}))
+    run_ = Run(seq_len=60, input_kind="impulse", h0="random")
+    result = diagnose(model_from_state_dict({"W_hh": W}), run_)
+    spec = {"file": "w.safetensors", "cell": "rnn", "layer": 0, "direction": 0, "activation": "tanh", "prefix": "",
+            "source": "arrays", "run": dict(vars(run_))}
+    script = torch_script(result, title="test", model=spec, embed_max=100)
+    assert "read from your file" in script
+    printed = run(script, tmp_path, with_rnn_core=False)
+    expected = result.grad_log10_norm()
+    assert max(abs(printed[t] - expected[t]) for t in range(61)) < REL

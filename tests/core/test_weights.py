@@ -304,3 +304,68 @@ def test_model_from_torch_reads_the_module():
     model = model_from_torch(module)
     assert model.cell.name == "rnn" and model.cell.activation == "relu"
     np.testing.assert_allclose(model.params.b, (module.bias_ih_l0 + module.bias_hh_l0).detach().double().numpy())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Files made to break the reader (found in review): each refused with a message, nothing allocated in bulk
+
+
+def test_a_zip_bomb_is_refused_before_it_is_decompressed():
+    buf = io.BytesIO()
+    np.savez_compressed(buf, W_hh=np.zeros(2**27))  # 1 GiB of float64 zeros in a ~1 MB file
+    import tracemalloc
+    tracemalloc.start()
+    message = refusal(buf.getvalue(), "bomb.npz")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "1,024 MiB in float64" in message and peak < 50 * 2**20
+
+
+def test_an_npz_member_that_lies_about_its_size_is_refused():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        member = io.BytesIO()
+        np.lib.format.write_array(member, np.eye(4))
+        z.writestr("W_hh.npy", member.getvalue()[:-16])  # the header says 16 values, the data has 14
+    assert "says it holds 16 values" in refusal(buf.getvalue(), "m.npz")
+
+
+def test_a_zip_of_an_unknown_version_or_method_is_refused():
+    good = npz_bytes(W_hh=np.eye(2))
+    i = good.index(b"PK\x01\x02") + 6
+    bad = good[:i] + bytes([99]) + good[i + 1:]  # "made by / needs" zip version 9.9
+    assert "corrupt" in refusal(bad, "m.npz") or "cannot be read" in refusal(bad, "m.npz")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_BZIP2) as z:
+        member = io.BytesIO()
+        np.lib.format.write_array(member, np.eye(2))
+        z.writestr("W_hh.npy", member.getvalue())
+    assert "method 12" in refusal(buf.getvalue(), "m.npz")
+
+
+@pytest.mark.parametrize("entry,words", [
+    ({"dtype": [1], "shape": [1], "data_offsets": [0, 8]}, "dtype [1]"),
+    ({"dtype": "BF16", "shape": [1] * 70, "data_offsets": [0, 2]}, "at most 8 dimensions"),
+    ({"dtype": "BF16", "shape": [0, 2**70], "data_offsets": [0, 0]}, "at most 8 dimensions of at most 2^31"),
+])
+def test_hostile_header_entries_are_refused(entry, words):
+    body = b"\0" * (entry["data_offsets"][1])
+    assert words in refusal(handmade({"W_hh": entry}, body))
+
+
+def test_a_deeply_nested_header_is_refused():
+    h = b"[" * 100_000 + b"]" * 100_000
+    assert "JSON" in refusal(struct.pack("<Q", len(h)) + h)
+
+
+def test_npz_truncated_inside_a_member_is_said_to_be_corrupt_not_pickled():
+    data = npz_bytes(W_hh=np.eye(40))
+    message = refusal(data[: len(data) // 2] + data[-200:], "m.npz")
+    assert "unpickl" not in message
+
+
+def test_layers_must_run_from_zero():
+    sd = rnn_state_dict(k=3)
+    sd["bias_ih_l" + "9" * 290] = np.zeros(12)
+    with pytest.raises(WeightsError, match="layers must run 0, 1, 2"):
+        layout(sd)
