@@ -7,7 +7,7 @@ from ui import charts
 from ui.cache import cached_spectra, draw, map_with_progress
 from ui.captions import map_base_text, mean_field_caption
 from ui.controls import CELL_LABELS, map_controls
-from ui.layout import page_setup, panels
+from ui.layout import formulas, page_setup, panels
 from ui.map_view import AXIS_TITLES, spectra_config
 from ui.state import url_warnings
 
@@ -57,9 +57,9 @@ with tab_lyap:
                                                                view.axis_title))
     st.caption(mean_field_caption(config, view.below_mean_field))
     with st.expander("The math"):
-        st.latex(r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big],\qquad "
+        formulas(r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big]",
                  r"\lambda_{\max} = \tfrac12 \ln\!\Big(g^2\,\mathbb{E}_z\big[\operatorname{sech}^4"
-                 r"(\sqrt{\Delta}\,z)\big]\Big),\quad z\sim\mathcal N(0,1)")
+                 r"(\sqrt{\Delta}\,z)\big]\Big)", r"z\sim\mathcal N(0,1)")
 
 with tab_multiples:
     draw(("multiples", key), lambda: charts.small_multiples(view.multiples, view.order, view.axis_title))

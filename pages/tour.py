@@ -13,7 +13,7 @@ from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 from ui import charts
 from ui.cache import cached_view, draw
 from ui.controls import language_control
-from ui.layout import page_setup
+from ui.layout import formulas, page_setup
 
 # Every figure here has its own settings: the sidebar keeps only the language (its settings wait for the Explorer).
 config = page_setup(skip=tuple(FIELDS), controls=language_control)
@@ -128,10 +128,8 @@ st.caption(s["caption"].format(n=len(units), T=LETTERS.seq_len))
 explorer_link("hello")
 
 s = step(4)
-formulas = st.container(horizontal=True, gap="medium")  # side by side, one under the other on a phone
-formulas.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},",
-               width="content")
-formulas.latex(r"J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}", width="content")
+formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},",
+         r"J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}")
 draw(("tour", "bptt"), lambda: charts.gradient_chart(rnn.gradient_thin, "lag"))  # the lag, as in steps 6 and 7
 st.caption(s["caption"].format(value=size_at_start(rnn), T=rnn.diagnosis.loss_step,
                                bound=number(f"{rnn.diagnosis.pascanu:.3g}"),

@@ -95,34 +95,33 @@ def _leaves_chart(bound: np.ndarray, domain: list[float] | None, K: int) -> str:
 
 
 # Per cell: the step Jacobian J_s (LaTeX, after the chain rule), its theory (LaTeX), and one sentence.
-CELL_MATH = {
-    "rnn": (r"\qquad J_s = \operatorname{diag}(\mathrm{act}'(a_s))\, W_{hh}",
-            r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\|_2 \le \prod_{s=t+1}^{T} \|J_s\|_2"
-            r"\le (\gamma\,\sigma_{\max}(W_{hh}))^{T-t},\qquad \gamma = \sup|\mathrm{act}'|",
+CELL_MATH = {  # per cell: the step's formulas, its theory's formulas (each short enough for a phone), the words
+    "rnn": ((r"J_s = \operatorname{diag}(\mathrm{act}'(a_s))\, W_{hh}",),
+            (r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\|_2 \le \prod_{s=t+1}^{T} \|J_s\|_2",
+             r"\|J_s\|_2 \le \gamma\,\sigma_{\max}(W_{hh})", r"\gamma = \sup|\mathrm{act}'|"),
             "Pascanu, Mikolov & Bengio (2013): γ·σ_max < 1 is sufficient for vanishing; γ·σ_max > 1 is necessary "
             "for exploding."),
-    "leaky": (r"\qquad J_s = (1-\alpha) I + \alpha \operatorname{diag}(\mathrm{act}'(a_s))\, W_{hh}",
-              r"\|J_s\|_2 \le (1-\alpha) + \alpha\,\gamma\,\sigma_{\max}(W_{hh})",
+    "leaky": ((r"J_s = (1-\alpha) I", r"+\ \alpha \operatorname{diag}(\mathrm{act}'(a_s))\, W_{hh}"),
+              (r"\|J_s\|_2 \le (1-\alpha) + \alpha\,\gamma\,\sigma_{\max}(W_{hh})",),
               "The leak keeps a share 1 − α of the state unchanged every step: a small α makes each step close to "
               "the identity, so the gradient changes slowly whatever W_hh is."),
-    "lstm": (r"\qquad s_t = (h_t, c_t),\quad c_t = f_t \odot c_{t-1} + i_t \odot g_t,\quad h_t = o_t \odot "
-             r"\tanh(c_t)",
-             r"\frac{\partial c_T}{\partial c_t}\Big|_{\text{along } c} = \operatorname{diag}\Big(\prod_{s=t+1}^{T} "
-             r"f_s\Big)\qquad \text{(the constant error carousel)}",
-             "Hochreiter & Schmidhuber (1997): along the cell state the gradient is only multiplied by the forget "
-             "gates, so with f near 1 it survives hundreds of steps; a forget-gate bias of 1 starts f around "
-             "σ(1) ≈ 0.73, a larger one (or chrono initialization) nearer 1."),
-    "gru": (r"\qquad h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
-            r"\frac{\partial h_T}{\partial h_t}\Big|_{W_{hh}=0} = \operatorname{diag}\Big(\prod_{s=t+1}^{T} "
-            r"z_s\Big)",
+    "lstm": ((r"s_t = (h_t, c_t)", r"c_t = f_t \odot c_{t-1} + i_t \odot g_t", r"h_t = o_t \odot \tanh(c_t)"),
+             (r"\frac{\partial c_T}{\partial c_t}\Big|_{\text{along } c} = "
+              r"\operatorname{diag}\Big(\prod_{s=t+1}^{T} f_s\Big)",),
+             "The constant error carousel (Hochreiter & Schmidhuber 1997): along the cell state the gradient is only "
+             "multiplied by the forget gates, so with f near 1 it survives hundreds of steps; a forget-gate bias of 1 "
+             "starts f around σ(1) ≈ 0.73, a larger one (or chrono initialization) nearer 1."),
+    "gru": ((r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",),
+            (r"\frac{\partial h_T}{\partial h_t}\Big|_{W_{hh}=0} = \operatorname{diag}\Big(\prod_{s=t+1}^{T} "
+             r"z_s\Big)",),
             "Cho et al. (2014): the update gate z copies the state forward; where z is near 1 the gradient passes "
             "through unchanged."),
-    "lru": (r"\qquad h_t = \Lambda h_{t-1} + \gamma \odot (B x_t),\quad J_s = \Lambda = "
-            r"\operatorname{diag}(e^{-e^{\nu} + i e^{\theta}})",
-            r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\|_2 = \max_j |\lambda_j|^{T-t}\quad\text{exactly}",
-            "Orvieto et al. (2023): a linear, diagonal recurrence with every |λ| < 1 cannot explode, and "
-            "|λ| near 1 keeps a long memory; the normalization γ = √(1 − |λ|²) keeps the states of such units from "
-            "growing. The price (Zucchet & Orvieto 2024): the sensitivity to λ itself grows as |λ| → 1."),
+    "lru": ((r"h_t = \Lambda h_{t-1} + \gamma \odot (B x_t)", r"J_s = \Lambda = "
+             r"\operatorname{diag}(e^{-e^{\nu} + i e^{\theta}})"),
+            (r"\Big\|\frac{\partial h_T}{\partial h_t}\Big\|_2 = \max_j |\lambda_j|^{T-t}",),
+            "Exactly, for every t. Orvieto et al. (2023): a linear, diagonal recurrence with every |λ| < 1 cannot "
+            "explode, and |λ| near 1 keeps a long memory; the normalization γ = √(1 − |λ|²) keeps the states of such "
+            "units from growing. The price (Zucchet & Orvieto 2024): the sensitivity to λ itself grows as |λ| → 1."),
 }
 
 

@@ -15,7 +15,7 @@ from rnn_core.diagnosis import pow10_text, rate_text
 from . import charts
 from .cache import draw
 from .captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
-from .layout import panels
+from .layout import formulas, panels
 from .view import View, thin
 
 REGIME_BADGE = {"vanishing": ("blue", "↘"), "stable": ("green", "→"), "exploding": ("red", "↗")}
@@ -66,9 +66,10 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
     if view.jacobians_skipped:
         st.caption(view.jacobians_skipped)
     with st.expander("The math"):
-        st.latex(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T},"
-                 + CELL_MATH[config.cell][0])
-        st.latex(CELL_MATH[config.cell][1])
+        step, theory, _ = CELL_MATH[config.cell]
+        formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T}",
+                 *step)
+        formulas(*theory)
         st.markdown(CELL_MATH[config.cell][2] + " The norms are computed in the log domain (mantissa × 10^scale), so "
                     "values like 1e-3000 are exact and drawn faithfully.")
     st.download_button("Download the curves (CSV)", lambda: view.gradient.to_csv(index=False),
@@ -96,8 +97,8 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         st.caption(view.captions["states"])
     if config.cell in ("rnn", "leaky"):
         with st.expander("The math"):
-            st.latex(r"h_t = \mathrm{act}(a_t),\quad a_t = W_{hh} h_{t-1} + W_{xh} x_t + b,\qquad "
-                     r"\tanh'(a) = 1 - \tanh^2(a),\quad \sigma'(a) = \sigma(a)\,(1-\sigma(a)),\quad "
+            formulas(r"h_t = \mathrm{act}(a_t)", r"a_t = W_{hh} h_{t-1} + W_{xh} x_t + b")
+            formulas(r"\tanh'(a) = 1 - \tanh^2(a)", r"\sigma'(a) = \sigma(a)\,(1-\sigma(a))",
                      r"\mathrm{relu}'(a) = [a > 0]")
             st.markdown("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, "
                         "whatever W_hh is. That is why a large gain, which saturates the units, can still make the "
@@ -121,9 +122,8 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         st.caption(view.captions["spectrum"])
         if config.cell == "rnn":
             with st.expander("The math"):
-                st.latex(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh}),\qquad "
-                         r"\rho(W_{hh}) \le \sigma_{\max}(W_{hh}),\qquad W_{ij}\sim\mathcal N(0, g^2/N) "
-                         r"\Rightarrow \text{eigenvalues uniform in } |\lambda|\le g")
+                formulas(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh})", r"\rho(W_{hh}) \le \sigma_{\max}(W_{hh})",
+                         r"W_{ij}\sim\mathcal N(0, g^2/N)", r"\Rightarrow |\lambda| \le g\ \text{(uniformly)}")
                 st.markdown("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: "
                             "eigenvalues outside the unit circle are directions that explode, inside it directions "
                             "that vanish. The circular law (Girko) puts the eigenvalues of a Gaussian W uniformly in "
@@ -146,10 +146,12 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
             draw_chart(("contributions", key), lambda: charts.contributions_chart(view.steps))
             st.caption(view.captions["contributions"])
         with st.expander("The math"):
-            st.latex(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top,\qquad "
-                     r"\delta_t = \frac{\partial L}{\partial a_t}\ \text{(the step's pre-activations: "
-                     r"" + ("four gates" if config.cell == "lstm" else "three gates" if config.cell == "gru" else
-                            r"\mathrm{act}'(a_t) \odot \partial L/\partial h_t") + ")}")
+            formulas(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top",
+                     r"\delta_t = \frac{\partial L}{\partial a_t}" + (
+                         "" if config.cell in ("lstm", "gru") else r" = \mathrm{act}'(a_t) \odot \frac{\partial L}"
+                         r"{\partial h_t}"))
+            if config.cell in ("lstm", "gru"):
+                st.caption(f"a_t: the step's pre-activations, {'four' if config.cell == 'lstm' else 'three'} gates.")
         st.download_button("Download per-step figures (CSV)", lambda: view.steps.to_csv(index=False), "per_step.csv",
                            "text/csv")
 

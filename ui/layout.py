@@ -75,3 +75,11 @@ def panels(name: str, *min_widths: int) -> list[DeltaGenerator]:
     the page."""
     row = st.container(horizontal=True)
     return [row.container(key=f"panel{w}-{name}-{i}") for i, w in enumerate(min_widths)]
+
+
+def formulas(*latex: str) -> None:
+    """Formulas side by side, each moving to a line of its own where the row is too narrow: one long line of math
+    scrolled sideways inside its box on a phone (and some even at 1024 px)."""
+    row = st.container(horizontal=True, gap="medium")
+    for formula in latex:
+        row.latex(formula, width="content")

@@ -144,3 +144,31 @@ def test_page_fits_the_window(server, contexts, shots, name, width):  # noqa: F8
     finally:
         page.close()
 
+
+
+# Every formula of a page, with its "The math" expanders open: how far each overflows its box (px). One long line
+# of math scrolled sideways inside its box on a phone, and some even at 1024 px; now each formula is a box of its
+# own that wraps to the next line (ui.layout.formulas). KaTeX's glyphs may overhang their box by a pixel or two.
+FORMULAS = """() => [...document.querySelectorAll('[data-testid=stMain] .katex')]
+    .filter(e => e.getBoundingClientRect().width > 0)
+    .map(e => { const box = e.closest('[data-testid=stElementContainer]') ?? e.parentElement;
+                return [e.scrollWidth - box.clientWidth, e.innerText.replace(/\\s+/g, '').slice(0, 30)]; })
+    .filter(([over]) => over > 3)"""
+
+
+@pytest.mark.parametrize("width", ["phone", "projector"])
+@pytest.mark.parametrize("name", ["explorer", "cell-leaky", "cell-lstm", "cell-gru", "cell-lru", "regime_map",
+                                  "tour-en"])
+def test_formulas_fit_their_box(server, contexts, name, width):  # noqa: F811
+    page = contexts[width].new_page()
+    try:
+        page.goto(server + PAGES[name], wait_until="commit")
+        settle(page)
+        for summary in page.locator("[data-testid=stExpander] summary").all():
+            if summary.is_visible():  # (not those in a tab that is not open)
+                summary.click()
+        page.wait_for_timeout(500)
+        assert page.locator("[data-testid=stMain] .katex").count() > 0 or name == "regime_map"
+        assert page.evaluate(FORMULAS) == [], f"{name} at {WIDTHS[width][0]} px"
+    finally:
+        page.close()
