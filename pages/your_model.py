@@ -26,6 +26,7 @@ from rnn_core.weights import (
     model_from_state_dict,
     read_weights,
 )
+from ui.captions import model_zero_state_text
 from ui.explorer_view import show_reproduce, show_view
 from ui.layout import page_setup
 from ui.view import build_view
@@ -126,7 +127,10 @@ try:
         with st.spinner("Running your model and backpropagating through time…"):
             result = diagnose(model, run)
             config = model_config(model, run, result.config.seq_len)
-            st.session_state["model_view"] = (key, config, build_view(config, result))
+            view = build_view(config, result)
+            if view.zero_state:  # the reason, from the model and its run rather than from a Config's settings
+                view = dataclasses.replace(view, captions={**view.captions, "states": model_zero_state_text(result)})
+            st.session_state["model_view"] = (key, config, view)
         del result
 except (WeightsError, ValueError) as err:
     refuse(str(err))

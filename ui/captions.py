@@ -161,6 +161,25 @@ def zero_state_text(config) -> str:
             "(noise, impulse, sine or text) with a scale above 0 to see the states move.")
 
 
+def model_zero_state_text(result: Analysis) -> str:
+    """The line in place of the state charts for an uploaded model whose state is exactly 0 at every step: the
+    reason read from the model and its run (the built-in networks' reasons, :func:`zero_state_text`, speak of
+    settings an uploaded model does not have)."""
+    p = result.params
+    W_in = getattr(p, "W_xh", None) if getattr(p, "W_xh", None) is not None else getattr(p, "W_ih", None)
+    if W_in is not None and not np.any(W_in):
+        why = ("the model's input weights are all zero (a file with W_hh alone has none), so no input reaches the "
+               "state, and it starts at h_0 = 0")
+        advice = "Choose a random initial state to see what the recurrence does with it."
+    elif not np.any(result.x):
+        why = "the input is zero at every step and the model maps a zero state with a zero input to 0"
+        advice = "Choose another input, or a random initial state."
+    else:
+        why = "every step maps the state to 0"
+        advice = "Choose a random initial state."
+    return f"The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. {advice}"
+
+
 def states_caption(result: Analysis) -> str:
     """Two lines under the hidden-state charts: how large the states are and how many units block the gradient."""
     cfg = result.config

@@ -185,3 +185,18 @@ def test_reproduce_scripts_print_the_pages_numbers(app, tmp_path):
         assert set(expected) <= set(printed)
         diff = max(abs(printed[t] - v) for t, v in expected.items() if np.isfinite(printed[t]))
         assert diff < 4.3e-11  # log10(1 + 1e-10)
+
+
+def test_a_model_without_input_weights_says_why_its_state_is_zero(app):
+    """Plain W_hh (no W_xh): no input reaches the state, which stays at h_0 = 0 until the user picks a random h_0;
+    the page says so instead of offering the built-in networks' advice (choose an input)."""
+    from safetensors.numpy import save
+    W = np.random.default_rng(3).normal(0, 1.5 / np.sqrt(8), (8, 8))
+    upload(open_page(app), "w_hh.safetensors", save({"W_hh": W}))
+    info = [i.value for i in app.info]
+    assert any("input weights are all zero" in v and "random initial state" in v for v in info), info
+    assert not any("Choose an input" in v for v in info)
+    next(s for s in app.selectbox if s.label == "Initial state").set_value("random")
+    next(b for b in app.button if b.label == "Analyze").click().run()
+    assert not app.exception
+    assert not shown_view(app).zero_state  # a random h_0: the states move, the charts are drawn
