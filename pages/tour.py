@@ -51,6 +51,17 @@ def described(which: str, view, s: dict) -> dict[str, str]:
             f"{which}_gain": number(f"{view.config.gain:g}"), f"{which}_regime": s["regimes"][view.diagnosis.regime]}
 
 
+def figure_sentence(view, s: dict) -> str:
+    """What a figure of step 6 shows, in this language, from its numbers: the per-step rate and the size at t = 0,
+    and the Pascanu bound where it decides the regime (below 1 and vanishing, above 1 and exploding)."""
+    d = view.diagnosis
+    said = s["figure"][d.regime].format(rate=number(rate_text(d.rate)), T=d.loss_step, size=size_at_start(view))
+    decides = (d.pascanu < 1 and d.regime == "vanishing") or (d.pascanu > 1 and d.regime == "exploding")
+    if math.isfinite(d.pascanu) and decides:
+        said += " " + s["bound"][d.regime].format(bound=number(f"{d.pascanu:.3g}"))
+    return said
+
+
 def log10_at_start(view) -> float:
     """log10 ||dL/dh_0||, the gradient at t = 0 (-inf when it is exactly zero: the frame drops those rows)."""
     g = view.gradient
@@ -143,7 +154,7 @@ for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = shown[slug] = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
         draw(("tour", slug), lambda v=view: charts.gradient_chart(v.gradient_thin, "lag", legend_columns=1))
-        st.caption(view.diagnosis.sentence)
+        st.caption(figure_sentence(view, s))
         explorer_link(slug)
 st.caption(s["caption"].format(**described("first", shown["vanishing"], s),
                                **described("second", shown["exploding-linear"], s)))

@@ -166,3 +166,22 @@ def test_titled_compare_chart_is_valid_vega_lite():
     assert spec["encoding"]["color"]["legend"]["columns"] == 1
     assert (spec["encoding"]["x"]["title"], spec["encoding"]["y"]["axis"]["title"]) == ("x", "y")
     assert spec["encoding"]["tooltip"][0]["title"] == "netværk"
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_step_6_figures_are_described_in_the_tours_language_from_their_numbers(app, lang):
+    """Under each of step 6's two figures: its rate and its size at t = 0 in this language and decimal mark, and the
+    Pascanu bound's verdict where it decides the regime (the core's English sentence was shown in both languages)."""
+    from rnn_core.presets import PRESETS_BY_SLUG
+    at = open_tour(app, lang=lang)
+    s = TEXTS[lang]["steps"][5]
+    captions = [c.value for c in at.caption]
+    dec = TEXTS[lang]["decimal"]
+    for slug in ("vanishing", "exploding-linear"):
+        result = analyze(PRESETS_BY_SLUG[slug].config)
+        d = result.diagnosis
+        size = pow10_text(float(result.grad_log10_norm()[0])).replace(".", dec)
+        said = s["figure"][d.regime].format(rate=rate_text(d.rate).replace(".", dec), T=d.loss_step, size=size)
+        said += " " + s["bound"][d.regime].format(bound=f"{d.pascanu:.3g}".replace(".", dec))
+        assert said in captions, (said, captions)
+        assert d.sentence not in captions  # the core's English sentence

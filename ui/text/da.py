@@ -57,6 +57,14 @@ TEXT = {
             "regimes": {"vanishing": "forsvindende", "stable": "stabil", "exploding": "eksploderende"},
             "activations": {"tanh": "tanh", "linear": "lineær", "relu": "relu", "sigmoid": "sigmoid",
                             "leaky_relu": "leaky relu"},
+            "figure": {"vanishing": "Gradienten skrumper med en faktor {rate} pr. trin: efter {T} trin er den {size} "
+                                    "af sin størrelse ved tabet.",
+                       "exploding": "Gradienten vokser med en faktor {rate} pr. trin: efter {T} trin er den {size} "
+                                    "gange sin størrelse ved tabet.",
+                       "stable": "Gradienten ændrer sig med en faktor {rate} pr. trin: efter {T} trin er den {size} "
+                                 "gange sin størrelse ved tabet."},
+            "bound": {"vanishing": "γ·σ_max = {bound} < 1, så Pascanu-grænsen garanterer, at gradienten forsvinder.",
+                      "exploding": "γ·σ_max = {bound} > 1, hvilket en eksploderende gradient kræver."},
         },
         {
             "title": "7. Kurerne",

@@ -56,6 +56,15 @@ TEXT = {
             "regimes": {"vanishing": "vanishing", "stable": "stable", "exploding": "exploding"},
             "activations": {"tanh": "tanh", "linear": "linear", "relu": "relu", "sigmoid": "sigmoid",
                             "leaky_relu": "leaky relu"},
+            # under each figure, from its numbers; the bound's sentence only where it says something true
+            "figure": {"vanishing": "The gradient shrinks by a factor {rate} per step: after {T} steps it is {size} "
+                                    "of its size at the loss.",
+                       "exploding": "The gradient grows by a factor {rate} per step: after {T} steps it is {size} "
+                                    "times its size at the loss.",
+                       "stable": "The gradient changes by a factor {rate} per step: after {T} steps it is {size} "
+                                 "times its size at the loss."},
+            "bound": {"vanishing": "γ·σ_max = {bound} < 1, so the Pascanu bound guarantees vanishing.",
+                      "exploding": "γ·σ_max = {bound} > 1, which exploding requires."},
         },
         {
             "title": "7. The cures",
