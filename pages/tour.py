@@ -14,10 +14,15 @@ from ui import charts
 from ui.cache import cached_view, draw
 from ui.controls import language_control
 from ui.layout import formulas, page_setup
+from ui.text import TEXTS
 
 # Every figure here has its own settings: the sidebar keeps only the language (its settings wait for the Explorer).
-config = page_setup(skip=tuple(FIELDS), controls=language_control)
+# The navigation is drawn before the language switch: its names come from the language the session or link has.
+_asked = st.session_state.get("prefs", {}).get("lang") or st.query_params.get("lang", "en")
+config = page_setup(skip=tuple(FIELDS), controls=language_control,
+                    titles=TEXTS[_asked]["pages"] if _asked in TEXTS else None)
 text = st.session_state["tour_text"]
+lang = st.session_state["prefs"]["lang"]
 WORD = "hell"  # the article's example: read h, e, l, l and predict e, l, l, o
 LETTERS = PRESETS_BY_SLUG["hello"].config  # the very network "Open in the Explorer" opens
 # The cures step's cells: the vanilla tanh RNN and three cures (the Compare page's variants) on one sequence, with the
@@ -30,8 +35,20 @@ PANEL_WIDTH = 460
 
 
 def explorer_link(slug: str) -> None:
-    st.page_link("pages/explorer.py", label=f"{text['open']}: {PRESETS_BY_SLUG[slug].name}",
+    name = text["presets"].get(slug, PRESETS_BY_SLUG[slug].name)
+    st.page_link("pages/explorer.py", label=f"{text['open']}: {name}",
                  icon=":material/arrow_forward:", query_params={"preset": slug})
+
+
+def tour_draw(key: tuple, build) -> None:
+    """A figure of the tour, its texts in the tour's language (cached per language)."""
+    draw(("tour", lang, *key), build, texts=text["chart"])
+
+
+def gradient_curves(view):
+    """A view's gradient curves with their legend's names in the tour's language."""
+    frame = view.gradient_thin
+    return frame.assign(label=frame["label"].map(lambda name: text["chart"].get(name, name)))
 
 
 def number(value: str) -> str:
@@ -116,14 +133,14 @@ st.caption(text["intro"])
 s = step(0)
 mlp = cached_view(LETTERS.replace(gain=0.0).to_dict())
 with st.container(width=PANEL_WIDTH):  # as wide as a panel below, or the phone's screen
-    draw(("tour", "mlp"), lambda: charts.letters_heatmap(mlp.states, WORD))
+    tour_draw(("mlp",), lambda: charts.letters_heatmap(mlp.states, WORD))
 st.caption(s["caption"])
 explorer_link("hello")
 
 s = step(1)
 rnn = cached_view(LETTERS.to_dict())
 with st.container(width=PANEL_WIDTH):
-    draw(("tour", "rnn"), lambda: charts.letters_heatmap(rnn.states, WORD))
+    tour_draw(("rnn",), lambda: charts.letters_heatmap(rnn.states, WORD))
 st.caption(s["caption"])
 explorer_link("hello")
 
@@ -134,14 +151,14 @@ st.caption(s["caption"])
 s = step(3)
 st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + b + W_{xh}\,x_t)")
 units = sorted(rnn.states["unit"].unique())[:3]
-draw(("tour", "units", tuple(units)), lambda: charts.letters_lines(rnn.states, WORD, units))
+tour_draw(("units", tuple(units)), lambda: charts.letters_lines(rnn.states, WORD, units))
 st.caption(s["caption"].format(n=len(units), T=LETTERS.seq_len))
 explorer_link("hello")
 
 s = step(4)
 formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},",
          r"J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}")
-draw(("tour", "bptt"), lambda: charts.gradient_chart(rnn.gradient_thin, "lag"))  # the lag, as in steps 6 and 7
+tour_draw(("bptt",), lambda: charts.gradient_chart(gradient_curves(rnn), "lag"))  # the lag, as in steps 6 and 7
 st.caption(s["caption"].format(value=size_at_start(rnn), T=rnn.diagnosis.loss_step,
                                bound=number(f"{rnn.diagnosis.pascanu:.3g}"),
                                lyapunov=number(f"{rnn.diagnosis.lyapunov_max:+.3f}")))
@@ -153,7 +170,7 @@ shown = {}
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = shown[slug] = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
-        draw(("tour", slug), lambda v=view: charts.gradient_chart(v.gradient_thin, "lag", legend_columns=1))
+        tour_draw((slug,), lambda v=view: charts.gradient_chart(gradient_curves(v), "lag", legend_columns=1))
         st.caption(figure_sentence(view, s))
         explorer_link(slug)
 st.caption(s["caption"].format(**described("first", shown["vanishing"], s),
@@ -163,12 +180,12 @@ s = step(6)
 left, right = panels()
 with left:
     orthogonal = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
-    draw(("tour", "orthogonal"), lambda: charts.gradient_chart(orthogonal.gradient_thin, "lag", legend_columns=1))
+    tour_draw(("orthogonal",), lambda: charts.gradient_chart(gradient_curves(orthogonal), "lag", legend_columns=1))
     explorer_link("orthogonal")
 with right:
     view = cached_view(PRESETS_BY_SLUG["exploding-linear"].config.to_dict())
     labels = (s["before"], s["after"])
-    draw(("tour", "clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
+    tour_draw(("clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
     explorer_link("exploding-linear")
 st.caption(s["caption"].format(scale=number(f"{orthogonal.config.input_scale:g}"),
                                rate=number(rate_text(orthogonal.diagnosis.rate)), T=orthogonal.diagnosis.loss_step,

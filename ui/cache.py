@@ -89,18 +89,33 @@ def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[st
     return json.dumps(themed(spec)), datasets
 
 
-def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True) -> None:
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True,
+         texts: dict[str, str] | None = None) -> None:
     """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
-    ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache.
+    ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache. ``texts``
+    translates the spec's strings (:func:`translated`; the page translates the data's labels itself).
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
     spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
     spec = json.loads(spec_json)
+    if texts:
+        spec = translated(spec, texts)
     if datasets:
         spec["datasets"] = dict(datasets)
     spec.setdefault("autosize", chart_autosize(spec, width))
     st.vega_lite_chart(spec=spec, width=width)
+
+
+def translated(spec: Any, texts: dict[str, str]) -> Any:
+    """``spec`` with every string value that ``texts`` names replaced: axis and legend titles, tooltip titles, the
+    labels in sort orders and scale domains. Keys and other strings stay, so ``texts`` holds phrases, never a field
+    name such as ``label`` or ``h``."""
+    if isinstance(spec, dict):
+        return {k: translated(v, texts) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [translated(v, texts) for v in spec]
+    return texts.get(spec, spec) if isinstance(spec, str) else spec
 
 
 _COMPOSITIONS = ("facet", "hconcat", "vconcat", "concat", "repeat")

@@ -47,11 +47,13 @@ PAGES = (
 
 
 def page_setup(skip: tuple[str, ...] = (),
-               controls: Callable[[], tuple[dict[str, Any], tuple[str, ...]]] | None = None) -> Config:
+               controls: Callable[[], tuple[dict[str, Any], tuple[str, ...]]] | None = None,
+               titles: dict[str, str] | None = None) -> Config:
     """Configure the page, draw the navigation links and the shared sidebar; return the current configuration.
 
     ``skip``: shared controls this page does not use. ``controls``: draws this page's own controls at the top of the
-    sidebar and returns their values (kept in the URL too) and more controls to skip.
+    sidebar and returns their values (kept in the URL too) and more controls to skip. ``titles``: the pages' names
+    in the page's language.
     """
     st.set_page_config(page_title="RNN Gradient Lab", page_icon="🌀", layout="wide",
                        menu_items={"About": "See why the gradients of a recurrent neural network vanish or explode."})
@@ -60,7 +62,7 @@ def page_setup(skip: tuple[str, ...] = (),
     with st.sidebar:
         st.markdown("### RNN Gradient Lab")
         for p in PAGES:
-            st.page_link(p.path, label=p.title, icon=p.icon)
+            st.page_link(p.path, label=(titles or {}).get(p.title, p.title), icon=p.icon)
         if controls is not None:
             extra, more = controls()
             skip = (*skip, *more)

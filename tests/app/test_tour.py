@@ -185,3 +185,31 @@ def test_step_6_figures_are_described_in_the_tours_language_from_their_numbers(a
         said += " " + s["bound"][d.regime].format(bound=f"{d.pascanu:.3g}".replace(".", dec))
         assert said in captions, (said, captions)
         assert d.sentence not in captions  # the core's English sentence
+
+
+def _strings(obj) -> set[str]:
+    if isinstance(obj, dict):
+        return set().union(*(_strings(v) for v in obj.values())) if obj else set()
+    if isinstance(obj, list):
+        return set().union(*(_strings(v) for v in obj)) if obj else set()
+    return {obj} if isinstance(obj, str) else set()
+
+
+def test_the_danish_tour_shows_no_phrase_of_the_english_catalogue(app):
+    """What the Danish tour draws besides its prose: the navigation, the links' preset names, every chart's texts
+    (axis, legend and tooltip titles, sort orders, domains) and the legends' names in the charts' data. None of it
+    may be a phrase of the English catalogue that Danish says otherwise."""
+    from rnn_core.presets import PRESETS_BY_SLUG
+    en, da = TEXTS["en"], TEXTS["da"]
+    assert {slug: PRESETS_BY_SLUG[slug].name for slug in en["presets"]} == en["presets"]  # the catalogue is current
+    english = {v for part in ("pages", "presets", "chart") for k, v in en[part].items() if da[part][k] != v}
+    at = open_tour(app, lang="da")
+    shown = {link.proto.label for link in at.get("page_link")}
+    for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"):
+        shown |= _strings(json.loads(chart.proto.spec))
+        for d in chart.proto.datasets:
+            frame = pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+            shown |= {v for c in frame.columns if frame[c].dtype == object for v in frame[c] if isinstance(v, str)}
+    left = {phrase for phrase in english for s in shown if phrase in s}
+    assert not left, left
+    assert any(da["presets"]["hello"] in s for s in shown) and "Regimekort" in shown

@@ -1,17 +1,30 @@
 """Den guidede tur på dansk."""
 
 TEXT = {
-    "title": "Guidet tur: fra et MLP til forsvindende gradienter",
+    "title": "Guidet tur: fra en flerlagsperceptron til forsvindende gradienter",
     "intro": "Turen følger artiklen, som laboratoriet udsprang af, trin for trin. Hver figur beregnes live af den "
              "samme motor som Explorer-siden; hvert trin har et link, der åbner Explorer med de tilsvarende "
              "indstillinger.",
     "language": "Sprog",
     "open": "Åbn i Explorer",
+    "pages": {"Regime map": "Regimekort", "Compare": "Sammenlign", "Guided tour": "Guidet tur",
+              "Your model": "Din model"},
+    "presets": {"hello": "Artiklens eksempel: 'hello'", "vanishing": "Forsvindende: tanh, lille gain",
+                "exploding-linear": "Eksploderende: lineær, gain over 1", "orthogonal": "Ortogonal redning"},
+    "chart": {"time step t": "tidsskridt t", "lag T − t (steps back from the loss)": "afstand T − t (trin tilbage "
+              "fra tabet)", "norm (log scale)": "norm (log-skala)", "curve": "kurve", "letter read": "læst bogstav",
+              "hidden unit": "skjult enhed", "unit": "enhed", "start": "start",
+              "‖dL/dh_t‖ (measured)": "‖dL/dh_t‖ (målt)",
+              "‖dh_T/dh_t‖₂ (Jacobian product)": "‖dh_T/dh_t‖₂ (Jacobi-produkt)",
+              "(γ·σ_max)^(T−t) (Pascanu bound)": "(γ·σ_max)^(T−t) (Pascanu-grænse)",
+              "exp(λ_max·(T−t)) (Lyapunov)": "exp(λ_max·(T−t)) (Lyapunov)",
+              "‖dL/dW_hh‖ (log scale)": "‖dL/dW_hh‖ (log-skala)"},
     "decimal": ",",  # decimaltegnet i de tal, siderne formaterer
     "steps": [
         {
-            "title": "1. Et MLP læser en sekvens bogstav for bogstav",
-            "body": "Giv bogstaverne h, e, l, l ét ad gangen til et almindeligt netværk (et MLP): "
+            "title": "1. En flerlagsperceptron læser en sekvens bogstav for bogstav",
+            "body": "Giv bogstaverne h, e, l, l ét ad gangen til et almindeligt netværk (en flerlagsperceptron, "
+                    "MLP): "
                     "h_t = tanh(W_xh·x_t + b). Det har ingen hukommelse. De to l'er er det samme input, så de giver "
                     "nøjagtig den samme skjulte tilstand — netværket kan ikke skelne det første l fra det andet.",
             "caption": "Skjulte tilstande for 'hell' med W_hh = 0: søjlerne for de to l'er er ens.",
@@ -21,7 +34,7 @@ TEXT = {
             "body": "Lad nu hvert trin også se den forrige tilstand, med de samme vægte i hvert trin: "
                     "h_t = tanh(W_hh·h_(t−1) + W_xh·x_t + b). Tilstanden bærer fortiden med sig, og de to l'er "
                     "er nu forskellige: det andet ved, at det kommer efter endnu et l.",
-            "caption": "De samme bogstaver med W_hh trukket med gain 1: de to l-søjler er ikke længere ens.",
+            "caption": "De samme bogstaver med en tilfældig W_hh (gain 1): de to l-søjler er ikke længere ens.",
         },
         {
             "title": "3. Foldet ud i tid",
@@ -67,7 +80,7 @@ TEXT = {
                       "exploding": "γ·σ_max = {bound} > 1, hvilket en eksploderende gradient kræver."},
         },
         {
-            "title": "7. Kurerne",
+            "title": "7. Løsningerne",
             "body": "**Ortogonal initialisering** holder alle singulærværdier af W_hh på 1, så gradienten ændrer "
                     "sig med under 1 % pr. trin nær det lineære regime (et lille input, linjen). **Gradient clipping** "
                     "skalerer en eksploderende gradient ned til en maksimal norm før opdateringen (søjlerne): det "

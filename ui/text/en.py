@@ -6,6 +6,16 @@ TEXT = {
              "same engine as the Explorer; each step has a link that opens the Explorer with the matching settings.",
     "language": "Language",
     "open": "Open in the Explorer",
+    # the pages' names in the navigation, the presets' names in the links, and the charts' texts (ui.cache.translated):
+    # in English, the code's own words (the same keys as every language, and the catalogue a translation is checked
+    # against)
+    "pages": {name: name for name in ("Regime map", "Compare", "Guided tour", "Your model")},
+    "presets": {"hello": "The article's example: 'hello'", "vanishing": "Vanishing: tanh, small gain",
+                "exploding-linear": "Exploding: linear, gain above 1", "orthogonal": "Orthogonal rescue"},
+    "chart": {phrase: phrase for phrase in (
+        "time step t", "lag T − t (steps back from the loss)", "norm (log scale)", "curve", "letter read",
+        "hidden unit", "unit", "start", "‖dL/dh_t‖ (measured)", "‖dh_T/dh_t‖₂ (Jacobian product)",
+        "(γ·σ_max)^(T−t) (Pascanu bound)", "exp(λ_max·(T−t)) (Lyapunov)", "‖dL/dW_hh‖ (log scale)")},
     "decimal": ".",  # the decimal mark of the numbers the pages format
     "steps": [
         {
