@@ -6,7 +6,6 @@ cache shared by the server's sessions holds it. Names and metadata from the file
 """
 
 import dataclasses
-import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -61,11 +60,10 @@ def refuse(message: str) -> None:
     st.stop()
 
 
-data = upload.getvalue()
-digest = hashlib.sha256(data).hexdigest()
+digest = upload.file_id  # Streamlit's id of this upload: a new upload, a new id (the bytes are read once per id)
 if st.session_state.get("model_read", (None,))[0] != digest:  # a new file: read it once
     try:
-        st.session_state["model_read"] = (digest, read_weights(data, upload.name), None)
+        st.session_state["model_read"] = (digest, read_weights(upload.getvalue(), upload.name), None)
     except WeightsError as err:
         st.session_state["model_read"] = (digest, None, str(err))
     except Exception as err:

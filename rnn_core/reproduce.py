@@ -83,7 +83,7 @@ _STEPS = {
 }
 
 
-def _weights(params: Any) -> dict[str, np.ndarray]:
+def step_weights(params: Any) -> dict[str, np.ndarray]:
     """The arrays the torch step uses, by the names in ``_STEPS``."""
     if isinstance(params, LRUParams):
         return {"lam_re": params.lam_re, "lam_im": params.lam_im, "gamma": params.gamma, "B_re": params.B_re,
@@ -104,7 +104,7 @@ def torch_script(result: Analysis, *, title: str, config: Config | None = None, 
     """
     cell, params = result.cell, result.params
     kind = cell.name
-    weights = _weights(params)
+    weights = step_weights(params)
     data: dict[str, tuple[tuple[int, ...], str]] = {}
     lines = ['"""' + title + "\n\nThe same network, inputs and loss as the RNN Gradient Lab's view, through "
              "torch.autograd: prints\nlog10 ||dL/ds_t|| for t = 0..T (the state s_t: h_t; an LSTM's [h_t, c_t]; the "
@@ -129,9 +129,9 @@ def torch_script(result: Analysis, *, title: str, config: Config | None = None, 
         body += ["# The weights are too many to embed here: rnn_core regenerates them from the seed.",
                  "from rnn_core import Config",
                  "from rnn_core.cells import make_cell",
-                 "from rnn_core.reproduce import _weights", "",
+                 "from rnn_core.reproduce import step_weights", "",
                  f"config = Config.from_dict({_dict(config.to_dict())})",
-                 "W = {k: torch.from_numpy(v) for k, v in _weights(make_cell(config).init_params(config)).items()}"]
+                 "W = {k: torch.from_numpy(v) for k, v in step_weights(make_cell(config).init_params(config)).items()}"]
     body += _inputs(result, config, model, data)
     body += ["",
              "state = [p.clone().requires_grad_() for p in s0]  # the parts of s_0, (B, N) each",
