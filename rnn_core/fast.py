@@ -75,12 +75,19 @@ THRESHOLDS = {
     # its own sums. An uploaded LSTM of 1024 units with 300 inputs (43 MB) at T = 1000: 241 MB at the peak and 1.24 s
     # in halves, 121 MB and 1.13 s in one thread. The dashboard's own networks stay below 10 MB.
     "halves_max_param_bytes": 2**24,
-    # The Jacobian products' power iteration (bptt.top_singular_value) with G^4 y applied as eight products of M or
-    # M^T with a vector, from S x S products of this size on, instead of forming G = M M^T, G^2 and G^4 (three S^3
-    # products a step, 3-4 iterations a step). CPU time of the 101 steps of analyze(), one BLAS thread: S = 128
-    # (LSTM N = 64) 12.6 ms against 31.6, (vanilla N = 128) 17.2 against 34.4; S = 96 12.4 against 14.8 (LSTM N = 48),
-    # 15.1 against 16.4 (GRU); S = 64 6.0 against 6.0 (LSTM), 7.2 against 6.6 (vanilla); S = 48 5.8 against 4.0.
-    "power_by_products_min_size": 96,
+    # The Jacobian products' power iteration (bptt.top_singular_value) by products of M or M^T with a vector, one G y
+    # at a time, from S x S products of this size on, instead of forming G = M M^T, G^2 and G^4 (three S^3 products a
+    # step). jacobian_products() at the default T = 100, one BLAS thread, min of 8 interleaved: S = 128 (LSTM N = 64)
+    # 18.4 ms against 22.1 (with the rows of J_t below); S = 64: vanilla 7.6 against 8.3, GRU 8.8 against 9.6, LSTM
+    # N = 32 7.5 against 9.0; S = 48 4.5 against 5.1; S = 32 3.1 against 3.6; S = 16 the same (2.9, 3.0).
+    "power_by_products_min_size": 32,
+    # ...stopping when the Rayleigh quotient y^T G y rises by less than this (relative), after at most this many
+    # products G y (then the exact eigenvalue, as the engine after POWER_MAX_ITER rounds of G^4). Against rounds of
+    # G^4 y (stop at a rise of 1e-11 in sigma^8), LSTM N = 64, T = 100: 28.3 ms against 29.5 for analyze(), and closer
+    # to the SVD: 4e-14 in log10 at worst over six initializations (the rounds: 1.7e-13). A rise of 1e-12: 28.7 ms,
+    # 4e-13. At most 25 products: as slow as the rounds (more exact fallbacks); 100: 31 ms.
+    "rayleigh_tol": 1e-13,
+    "rayleigh_max_products": 60,
     # The gated cells' parameter gradients (fast.gradients) summed block by block on the second core while the
     # backward chain goes on, with BLAS held to one thread, from this many sequences and multiply-adds a step (B N^2).
     # Interleaved pairs, the host shared with ~1 busy core: (N, T, B) = (128, 1000, 16) 0.78x the time (LSTM), 0.77x
@@ -161,42 +168,40 @@ def top_singular_value(S: int) -> Callable[[Array, Array], tuple[float, Array]] 
     """A faster ``bptt.top_singular_value`` for S x S products, or None (see ``THRESHOLDS``)."""
     if not (ENABLED and S >= THRESHOLDS["power_by_products_min_size"]):
         return None
-    from . import bptt  # the engine's start, tolerance and iteration count (bptt imports this module)
+    from . import bptt  # the engine's start (bptt imports this module)
 
     start = bptt.START_SHARE * bptt._generic_direction(S)
-    return lambda M, y: _top_singular_value_by_products(M, y, start, bptt.START_SHARE, bptt.POWER_TOL,
-                                                        bptt.POWER_MAX_ITER)
+    return lambda M, y: _top_singular_value_by_products(M, y, start, bptt.START_SHARE)
 
 
-def _top_singular_value_by_products(M: Array, y: Array, generic: Array, share: float, tol: float,
-                                    max_iter: int) -> tuple[float, Array]:
-    """``bptt.top_singular_value``: the same power iteration on ``G^4``, ``G = M M^T``, from the same start (``y``,
-    the heaviest row's direction and ``generic``), with the same stopping rule, lower-bound check and exact fallback,
-    but ``G^4 y`` applied as eight products of ``M`` or ``M^T`` with a vector instead of forming ``G``, ``G^2`` and
-    ``G^4``."""
+def _top_singular_value_by_products(M: Array, y: Array, generic: Array, share: float) -> tuple[float, Array]:
+    """``bptt.top_singular_value`` by products of ``M`` or ``M^T`` with a vector instead of forming ``G = M M^T``
+    and ``G^4``: the same start (``y``, the heaviest row's direction and ``generic``), the same lower-bound check and
+    exact fallback, but ``G`` applied one product pair at a time, ``w = M^T y`` then ``z = M w``. The first half gives
+    the Rayleigh quotient ``y^T G y = w^T w`` of every iterate for free, so the iteration stops as soon as it rises by
+    less than ``THRESHOLDS["rayleigh_tol"]`` (relative) instead of after whole rounds of ``G^4``."""
+    tol, most = THRESHOLDS["rayleigh_tol"], THRESHOLDS["rayleigh_max_products"]
     Mt = M.T  # M^T z by BLAS's transposed product: 1.6 us at S = 128, where a contiguous copy of M^T takes 15
     rows = np.einsum("ij,ij->i", M, M)  # diag(G): the squared norms of M's rows
     k = int(rows.argmax())
     heavy = M.dot(M[k])  # G[:, k]
     y = y + (share / math.sqrt(heavy.dot(heavy))) * heavy + generic
     y /= math.sqrt(y.dot(y))
-    g8 = 0.0
-    for _ in range(max_iter):
-        z = y
-        for _ in range(4):
-            z = M.dot(Mt.dot(z))  # G z = M (M^T z)
-        new = math.sqrt(z.dot(z))
-        if new == 0.0:
-            break
-        y = z / new
-        if new - g8 <= tol * new:
-            w = Mt.dot(y)
-            rho = float(w.dot(w))  # y^T G y
+    rho_before = 0.0
+    for _ in range(most):
+        w = Mt.dot(y)
+        rho = float(w.dot(w))  # y^T G y: rises to sigma_max^2 (G is positive semi-definite)
+        if rho - rho_before <= tol * rho:
             if rho >= float(rows[k]):
                 return math.sqrt(rho), y
             break
-        g8 = new
-    return math.sqrt(max(float(np.linalg.eigvalsh(M @ M.T)[-1]), 0.0)), y / math.sqrt(y.dot(y))
+        rho_before = rho
+        z = M.dot(w)  # G y
+        n = math.sqrt(z.dot(z))
+        if n == 0.0:
+            break
+        y = z / n
+    return math.sqrt(max(float(np.linalg.eigvalsh(M @ M.T)[-1]), 0.0)), y
 
 
 def cotangent_map(cell: Any, params: Any, traj: Any) -> Callable[[Array, int], Array] | None:
@@ -207,14 +212,13 @@ def cotangent_map(cell: Any, params: Any, traj: Any) -> Callable[[Array, int], A
     kind = type(cell)
     if not (ENABLED and kind in GATED):
         return None
-    at = _step_factors(GATED[kind][0], params, traj)
     N = params.hidden_size
-    W = params.W_hh.reshape(-1, N, N)  # the gate blocks of W_hh, (k, N, N)
+    W = np.ascontiguousarray(params.W_hh.reshape(-1, N, N).transpose(1, 0, 2))  # unit i's rows of the gate blocks
     if kind is LSTM:
-        J = np.empty((2 * N, N))  # the first block column of J_t, reused
-        return lambda M, t: _lstm_times_J(W, at(t), M, J)
-    J = np.empty((N, N))  # J_t, reused
-    return lambda M, t: _gru_times_J(W, at(t), M, J)
+        at = _step_factors(lambda *a: _lstm_columns(W, *a), params, traj, 2 * N * N)
+        return lambda M, t: _lstm_times_J(*at(t), M)
+    at = _step_factors(lambda *a: _gru_jacobians(W, *a), params, traj, N * N)
+    return lambda M, t: M @ at(t)[0]
 
 
 def gradients(params: Any, traj: Any, inject: Array) -> tuple[Any, Any] | None:
@@ -590,37 +594,56 @@ def _lstm_vjp(W_hh: Array, F: tuple[Array, ...], ds: Array, out: Array, delta: A
     return out
 
 
-def _lstm_times_J(W: Array, F: tuple[Array, ...], M: Array, J: Array) -> Array:
-    """``M J_t`` for rows ``M`` (R, 2N), with the step Jacobian of the state ``[h, c]`` written out from the factors
-    of step t (one sequence)::
+def _lstm_times_J(J: Array, right: Array, M: Array) -> Array:
+    """``M J_t`` for rows ``M`` (R, 2N), with the step Jacobian of the state ``[h, c]`` written out (one sequence)::
 
         J_t = [[dh_t/dh_{t-1}, diag(k_h f)],      dc_t/dh_{t-1} = A = sum over the blocks i, f, g of diag(K) W_block
                [dc_t/dh_{t-1}, diag(f)     ]]     dh_t/dh_{t-1} = diag(k_h) A + diag(k_o) W_o
 
-    so that ``M`` meets one 2N x N matrix (its first block column ``J``, filled here) instead of 4N gate rows through
-    ``delta``: half the multiply-adds of ``LSTM.backward`` on 2N rows."""
-    k_h, K, k_o, f = (a[0] for a in F)  # (N,), (3, N), (N,), (N,)
-    N = f.shape[-1]
-    A = J[N:]
-    np.einsum("bi,bij->ij", K, W[:3], out=A)  # dc_t/dh_{t-1}
-    np.multiply(k_h[:, None], A, out=J[:N])
-    J[:N] += k_o[:, None] * W[3]  # dh_t/dh_{t-1}
+    so that ``M`` meets one 2N x N matrix (the first block column ``J``, :func:`_lstm_columns`) instead of 4N gate rows
+    through ``delta``: half the multiply-adds of ``LSTM.backward`` on 2N rows. ``right`` is ``[k_h f, f]`` (2, N)."""
+    N = J.shape[-1]
     out = np.empty_like(M)
     np.matmul(M, J, out=out[:, :N])
-    right = out[:, N:]  # (M_h k_h + M_c) f, in place
-    np.multiply(M[:, :N], k_h, out=right)
-    right += M[:, N:]
-    right *= f
+    # the second block column, M_h k_h f + M_c f, as one call (three on the strided halves of M take twice as long)
+    np.einsum("rbi,bi->ri", M.reshape(len(M), 2, N), right, out=out[:, N:])
     return out
 
 
-def _gru_times_J(W: Array, F: tuple[Array, ...], M: Array, J: Array) -> Array:
-    """``M J_t`` for rows ``M`` (R, N), with ``J_t = sum over the blocks r, z, n of diag(K) W_block + diag(z)``
-    written out (into ``J``) from the factors of step t: one N x N matrix instead of 3N gate rows through ``delta``."""
-    K, z, _ = (a[0] for a in F)
-    np.einsum("bi,bij->ij", K, W, out=J)
-    J.flat[::J.shape[0] + 1] += z
-    return M @ J
+def _lstm_columns(W: Array, p: LSTMParams, s_prev: Array, s: Array, x: Array) -> list[Array]:
+    """For a chunk of steps of one sequence: the first block column of each step's Jacobian (L, 2N, N) and the factors
+    of its second, ``[k_h f, f]`` (L, 2, N) (:func:`_lstm_times_J`). ``W`` (N, 4, N) holds unit i's rows of the gate
+    blocks of W_hh; each row of the column is a combination of them: row i of dc_t/dh_{t-1} is ``sum_b K[b, i] W_b[i]``
+    and row i of dh_t/dh_{t-1} is ``k_h[i] sum_b K[b, i] W_b[i] + k_o[i] W_o[i]``."""
+    k_h, K, k_o, f = (a[:, 0] for a in _lstm_factors(p, s_prev, s, x))  # (L, N), (L, 3, N), (L, N)
+    L, N = f.shape
+    coef = np.zeros((N, 2, L, 4))  # unit, row block (dh, dc), step, gate block
+    coef[:, 0, :, :3] = (k_h[:, None] * K).transpose(2, 0, 1)
+    coef[:, 0, :, 3] = k_o.T
+    coef[:, 1, :, :3] = K.transpose(2, 0, 1)
+    return [_gate_rows(coef, W).reshape(L, 2 * N, N), np.stack([k_h * f, f], axis=1)]
+
+
+def _gru_jacobians(W: Array, p: GRUParams, h_prev: Array, h: Array, x: Array) -> list[Array]:
+    """For a chunk of steps of one sequence: each step's Jacobian ``J_t = sum over the blocks r, z, n of
+    diag(K) W_block + diag(z)`` (L, N, N), from ``W`` (N, 3, N), unit i's rows of the gate blocks of W_hh: one N x N
+    matrix for the rows of ``M`` instead of 3N gate rows through ``delta``."""
+    K, z, _ = (a[:, 0] for a in _gru_factors(p, h_prev, h, x))  # (L, 3, N), (L, N)
+    L, N = z.shape
+    J = _gate_rows(np.ascontiguousarray(K.transpose(2, 0, 1))[:, None], W)[:, 0]
+    J.reshape(L, N * N)[:, ::N + 1] += z
+    return [J]
+
+
+def _gate_rows(coef: Array, W: Array) -> Array:
+    """``out[t, r, i] = sum_b coef[i, r, t, b] W[i, b]``: rows of a chunk of step Jacobians as combinations of the gate
+    blocks' rows, (N, R, L, B) coefficients (contiguous: BLAS's layout) and (N, B, N) rows -> (L, R, N, N), as one
+    product per hidden unit over all steps, written straight into place (LSTM N = 64: 3.7 us a step, where each step's
+    own einsum and products take 14)."""
+    N, R, L, _ = coef.shape
+    out = np.empty((L, R, N, N))
+    np.matmul(coef, W[:, None], out=out.transpose(2, 1, 0, 3))
+    return out
 
 
 def _gru_factors(p: GRUParams, h_prev: Array, h: Array, x: Array) -> list[Array]:
@@ -668,12 +691,14 @@ def _gru_jvp(W_hh: Array, F: tuple[Array, ...], q: Array) -> Array:
     return (K * (W_hh @ q).reshape(3, z.shape[0], -1)).sum(axis=0) + z * q
 
 
-def _step_factors(factors: Callable[..., list[Array]], p: Any, traj: Any) -> Callable[[int], tuple[Array, ...]]:
+def _step_factors(factors: Callable[..., list[Array]], p: Any, traj: Any,
+                  step_values: int | None = None) -> Callable[[int], tuple[Array, ...]]:
     """``at(t)``: the factors of step t along the first sequence (each with a batch axis of one), computed for a chunk
     of steps at once when a step of it is first asked for (the engine goes through the steps in order, forward or
-    backward), so that a long sequence never holds the factors of all its steps."""
+    backward), so that a long sequence never holds the factors of all its steps (~1 MiB a chunk, from ``step_values``
+    numbers a step; by default the factors' few vectors of the state's size)."""
     s, x = traj.s[:, :1], traj.x[:, :1]  # the first sequence, as a batch of one
-    L = max(1, DRIVE_CHUNK // (8 * s.shape[-1]))  # steps per chunk: ~1 MiB of factors
+    L = max(1, DRIVE_CHUNK // (step_values or 8 * s.shape[-1]))  # steps per chunk
     chunk: dict[int, list[tuple[Array, ...]]] = {}
 
     def at(t: int) -> tuple[Array, ...]:
