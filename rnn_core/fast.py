@@ -95,6 +95,11 @@ THRESHOLDS = {
     # 1.07x, (128, 300, 4) 1.29x (LSTM) / 1.24x (GRU), (64, 500, 16) 0.86x (LSTM) but 1.04x (GRU), (64, 100, 1) 1.57x.
     "worker_min_rows": 16,
     "worker_min_work": 2**18,
+    # The LSTM's gates kept by the forward loop for the backward pass (and the Jacobian products and Lyapunov
+    # exponents of analyze()) up to this many bytes, instead of recomputed there from the states (as autograd keeps
+    # them): (N, T, B) = (128, 1000, 16), 65.5 MB of gates, forward + gradients 388 ms against 439 (medians of 7
+    # interleaved, the host shared with ~1 busy core); an uploaded LSTM of 1024 units at T = 1000 keeps 33 MB.
+    "saved_gates_max_bytes": 2**27,
 }
 DRIVE_CHUNK = THRESHOLDS["drive_chunk"]
 RENORMALIZE_EVERY = THRESHOLDS["renormalize_every"]
@@ -105,9 +110,10 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (o
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnn_core") if CORES > 1 else None
 
 
-def forward_loop(cell: Any, params: Any, x: Array, s: Array) -> Callable[[], bool] | None:
+def forward_loop(cell: Any, params: Any, x: Array, s: Array, saved: dict[str, Array]) -> Callable[[], bool] | None:
     """A faster forward time loop that fills ``s[1:]`` from ``s[0]`` and returns whether every state is finite, or
-    None for the generic one."""
+    None for the generic one; it may put into ``saved`` what the backward pass would otherwise recompute
+    (``Trajectory.saved``)."""
     kind = type(cell)
     if not ENABLED:
         return None
@@ -121,7 +127,7 @@ def forward_loop(cell: Any, params: Any, x: Array, s: Array) -> Callable[[], boo
     if kind is LRU:
         return lambda: _lru_forward(cell, params, x, s)
     if kind is LSTM:
-        return lambda: _lstm_forward(params, x, s)
+        return lambda: _lstm_forward(params, x, s, saved)
     if kind is GRU:
         return lambda: _gru_forward(params, x, s)
     return None
@@ -509,21 +515,27 @@ def _lru_all(p: LRUParams, v: Array, scale: Array, inject: Array, top: int) -> N
 sigmoid = lstm_cell.sigmoid  # the cells' own overflow-free sigmoid
 
 
-def _lstm_forward(p: LSTMParams, x: Array, s: Array) -> bool:
+def _lstm_forward(p: LSTMParams, x: Array, s: Array, saved: dict[str, Array]) -> bool:
     """``LSTM.step`` in place: ``a_t = h_{t-1} W_hh^T + (x_t W_ih^T + b_ih + b_hh)``, the drive of a chunk of steps in
-    one product; the gates into one buffer; ``c_t`` and ``h_t`` into ``s[t]``. Returns whether all states are finite
-    (judged a chunk at a time, as the vanilla cell's)."""
+    one product; the gates into ``saved["gates"][t - 1]`` (kept for the backward pass, as autograd keeps them, up to
+    ``THRESHOLDS["saved_gates_max_bytes"]``; else into one buffer); ``c_t`` and ``h_t`` into ``s[t]``. Returns whether
+    all states are finite (judged a chunk at a time, as the vanilla cell's)."""
     T, N = x.shape[0], p.hidden_size
     W = np.ascontiguousarray(p.W_hh.mT)  # (..., N, 4N)
     b = (p.b_ih + p.b_hh)[..., None, :]
     a = np.empty((*s.shape[1:-1], 4 * N))  # a_t, rows [a_i, a_f, a_g, a_o], reused
-    z = np.empty_like(a)  # the gates
-    i, f, g, o = (z[..., k * N:(k + 1) * N] for k in range(4))
+    keep = T * a.size * 8 <= THRESHOLDS["saved_gates_max_bytes"]
+    if keep:
+        saved["gates"] = np.empty((T, *a.shape))  # (T, ..., B, 4N): the gates of step t at t - 1
+    z = np.empty_like(a)  # the gates of the step, when they are not kept
     finite = True
     chunk = max(1, DRIVE_CHUNK // a.size)
     for t0 in range(0, T, chunk):
         drive = x[t0:t0 + chunk] @ p.W_ih.mT + b  # (L, ..., B, 4N)
         for t in range(t0 + 1, t0 + len(drive) + 1):
+            if keep:
+                z = saved["gates"][t - 1]
+            i, f, g, o = (z[..., k * N:(k + 1) * N] for k in range(4))
             h, c = s[t, ..., :N], s[t, ..., N:]
             np.matmul(s[t - 1, ..., :N], W, out=a)
             a += drive[t - 1 - t0]
@@ -565,14 +577,18 @@ def _gru_forward(p: GRUParams, x: Array, s: Array) -> bool:
     return finite
 
 
-def _lstm_factors(p: LSTMParams, s_prev: Array, s: Array, x: Array) -> list[Array]:
+def _lstm_factors(p: LSTMParams, s_prev: Array, s: Array, x: Array, saved: dict[str, Array]) -> list[Array]:
     """The elementwise factors of ``J_t^T`` at the steps from ``s_prev`` to ``s`` with inputs ``x`` (any leading axes),
     as in ``LSTM._chain``: ``k_h = o (1 - tanh(c_t)^2)`` (from h_t into c_t), ``K = [g i(1-i), c_{t-1} f(1-f),
     i(1-g^2)]`` (..., 3, N) (``dL/da_{i,f,g} = dL/dc_t * K``), ``k_o = tanh(c_t) o(1-o)`` (``dL/da_o = dh * k_o``)
-    and ``f``."""
+    and ``f``; the gates from ``saved`` when the forward loop kept them (:func:`_saved_steps`)."""
     N, shape = p.hidden_size, s.shape[:-1]
-    s_prev, s, x = _as_rows(p, s_prev, s, x)
-    i, f, g, o = lstm_cell.gates(p, s_prev[..., :N], x)
+    if "gates" in saved:
+        s_prev, s, gates = _as_rows(p, s_prev, s, saved["gates"])
+        i, f, g, o = (gates[..., k * N:(k + 1) * N] for k in range(4))
+    else:
+        s_prev, s, x = _as_rows(p, s_prev, s, x)
+        i, f, g, o = lstm_cell.gates(p, s_prev[..., :N], x)
     c_prev, tanh_c = s_prev[..., N:], np.tanh(s[..., N:])
     K = np.stack([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g**2)], axis=-2)
     return [a.reshape(*shape, *a.shape[s.ndim - 1:]) for a in (o * (1.0 - tanh_c**2), K, tanh_c * o * (1.0 - o), f)]
@@ -610,12 +626,12 @@ def _lstm_times_J(J: Array, right: Array, M: Array) -> Array:
     return out
 
 
-def _lstm_columns(W: Array, p: LSTMParams, s_prev: Array, s: Array, x: Array) -> list[Array]:
+def _lstm_columns(W: Array, p: LSTMParams, s_prev: Array, s: Array, x: Array, saved: dict[str, Array]) -> list[Array]:
     """For a chunk of steps of one sequence: the first block column of each step's Jacobian (L, 2N, N) and the factors
     of its second, ``[k_h f, f]`` (L, 2, N) (:func:`_lstm_times_J`). ``W`` (N, 4, N) holds unit i's rows of the gate
     blocks of W_hh; each row of the column is a combination of them: row i of dc_t/dh_{t-1} is ``sum_b K[b, i] W_b[i]``
     and row i of dh_t/dh_{t-1} is ``k_h[i] sum_b K[b, i] W_b[i] + k_o[i] W_o[i]``."""
-    k_h, K, k_o, f = (a[:, 0] for a in _lstm_factors(p, s_prev, s, x))  # (L, N), (L, 3, N), (L, N)
+    k_h, K, k_o, f = (a[:, 0] for a in _lstm_factors(p, s_prev, s, x, saved))  # (L, N), (L, 3, N), (L, N)
     L, N = f.shape
     coef = np.zeros((N, 2, L, 4))  # unit, row block (dh, dc), step, gate block
     coef[:, 0, :, :3] = (k_h[:, None] * K).transpose(2, 0, 1)
@@ -624,11 +640,11 @@ def _lstm_columns(W: Array, p: LSTMParams, s_prev: Array, s: Array, x: Array) ->
     return [_gate_rows(coef, W).reshape(L, 2 * N, N), np.stack([k_h * f, f], axis=1)]
 
 
-def _gru_jacobians(W: Array, p: GRUParams, h_prev: Array, h: Array, x: Array) -> list[Array]:
+def _gru_jacobians(W: Array, p: GRUParams, h_prev: Array, h: Array, x: Array, saved: dict[str, Array]) -> list[Array]:
     """For a chunk of steps of one sequence: each step's Jacobian ``J_t = sum over the blocks r, z, n of
     diag(K) W_block + diag(z)`` (L, N, N), from ``W`` (N, 3, N), unit i's rows of the gate blocks of W_hh: one N x N
     matrix for the rows of ``M`` instead of 3N gate rows through ``delta``."""
-    K, z, _ = (a[:, 0] for a in _gru_factors(p, h_prev, h, x))  # (L, 3, N), (L, N)
+    K, z, _ = (a[:, 0] for a in _gru_factors(p, h_prev, h, x, saved))  # (L, 3, N), (L, N)
     L, N = z.shape
     J = _gate_rows(np.ascontiguousarray(K.transpose(2, 0, 1))[:, None], W)[:, 0]
     J.reshape(L, N * N)[:, ::N + 1] += z
@@ -646,7 +662,7 @@ def _gate_rows(coef: Array, W: Array) -> Array:
     return out
 
 
-def _gru_factors(p: GRUParams, h_prev: Array, h: Array, x: Array) -> list[Array]:
+def _gru_factors(p: GRUParams, h_prev: Array, h: Array, x: Array, saved: dict[str, Array]) -> list[Array]:
     """As ``GRU._chain``: ``K = [k_n h_n r(1-r), (h_{t-1} - n) z(1-z), k_n r]`` (..., 3, N) with
     ``k_n = (1-z)(1-n^2)``, so that ``dL/d[h_r, h_z, h_n] = dh * K`` (what ``W_hh`` sees), ``z`` and ``k_n``
     (``dL/dx_n = dh * k_n``, what ``W_ih`` sees on the n block)."""
@@ -706,9 +722,16 @@ def _step_factors(factors: Callable[..., list[Array]], p: Any, traj: Any,
         if c not in chunk:
             chunk.clear()
             t0, t1 = c * L, min(c * L + L, len(x))  # steps t0+1 .. t1
-            chunk[c] = list(zip(*factors(p, s[t0:t1], s[t0 + 1:t1 + 1], x[t0:t1]), strict=True))
+            F = factors(p, s[t0:t1], s[t0 + 1:t1 + 1], x[t0:t1], _saved_steps(traj, t0, t1, first=True))
+            chunk[c] = list(zip(*F, strict=True))
         return chunk[c][t - 1 - c * L]
     return at
+
+
+def _saved_steps(traj: Any, lo: int, hi: int, first: bool = False) -> dict[str, Array]:
+    """What the forward loop kept (``Trajectory.saved``) for the steps lo+1..hi, of the first sequence with ``first``
+    (as ``_step_factors`` takes it)."""
+    return {name: a[lo:hi, ..., :1, :] if first else a[lo:hi] for name, a in traj.saved.items()}
 
 
 # cell -> (factors of a block of steps, the step's vjp from them, row blocks of dL/da_t)
@@ -737,7 +760,7 @@ def _gated_backward(kind: type, p: Any, traj: Any, v: Array, scale: Array, injec
     sums: list[Any] = []  # each block's parameter sums, or the worker's future of them
     with serial_blas if worker else contextlib.nullcontext():
         for end, t in _blocks(top, any_inject):
-            F = factors(p, s[end:t], s[end + 1:t + 1], x[end:t])  # steps end+1..t
+            F = factors(p, s[end:t], s[end + 1:t + 1], x[end:t], _saved_steps(traj, end, t))  # steps end+1..t
             F_step = list(zip(*F, strict=True))  # F_step[k]: step end+1+k
             g = v[t]
             for tau in range(t, end, -1):

@@ -7,7 +7,7 @@ convention). Arrays are float64 and time comes first. Parameters may be *stacked
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,8 @@ class Trajectory:
     cell : the cell.
     params : its parameters (possibly stacked).
     x : ndarray, shape (T, ..., B, D) — ``x[t - 1]`` is the input at step t (with a 1 for each stacking dimension).
+    saved : dict — what a faster forward loop kept for the backward pass, which recomputes it otherwise (the LSTM's
+        gates, ``"gates"``: shape (T, ..., B, 4N), ``[i, f, g, o]`` of step t at ``t - 1``; see ``rnn_core.fast``).
     """
 
     s: Array
@@ -63,6 +65,7 @@ class Trajectory:
     cell: Cell
     params: Any
     x: Array
+    saved: dict[str, Array] = field(default_factory=dict)
 
     @property
     def h(self) -> Array:
@@ -148,8 +151,9 @@ def forward(params: Any, x: Array, cell: Cell | str = "tanh", h0: Array | None =
     s = np.empty((T + 1, *lead, B, S))
     s[0] = 0.0 if h0 is None else _initial_state(h0, S)
 
+    saved: dict[str, Array] = {}
     with np.errstate(over="ignore", invalid="ignore"):
-        fast_loop = fast.forward_loop(cell, params, x, s)
+        fast_loop = fast.forward_loop(cell, params, x, s, saved)
         if fast_loop is not None:
             overflowed = not fast_loop()
         else:
@@ -163,7 +167,7 @@ def forward(params: Any, x: Array, cell: Cell | str = "tanh", h0: Array | None =
         finite = np.repeat(finite.all(axis=-1, keepdims=True), B, axis=-1)  # a network is as good as its worst row
         valid_T = np.where(finite.all(axis=0), T, np.argmin(finite, axis=0) - 1)  # (..., B)
         s[np.arange(T + 1).reshape(-1, *([1] * (len(lead) + 1))) > valid_T] = np.nan
-    return Trajectory(s, valid_T, cell, params, x)
+    return Trajectory(s, valid_T, cell, params, x, saved)
 
 
 def _initial_state(h0: Array, S: int) -> Array:

@@ -22,6 +22,7 @@ import pytest
 
 from rnn_core import (
     Config,
+    analyze,
     backward,
     fast,
     forward,
@@ -134,7 +135,7 @@ def test_fast_paths_are_actually_taken(monkeypatch, name):
     traj = forward(p, x, cell)
     inject = loss_steps(traj, "last")
     hooks = {  # what each cell has a fast path for
-        "forward_loop": lambda: fast.forward_loop(cell, p, traj.x, traj.s.copy()),
+        "forward_loop": lambda: fast.forward_loop(cell, p, traj.x, traj.s.copy(), {}),
         "backward_loop": lambda: fast.backward_loop(cell, p, traj, np.zeros(traj.s.shape), np.zeros(traj.s.shape[:-1]),
                                                     inject, traj.T),
         "gradients": lambda: fast.gradients(p, traj, inject) if name != "lru" else "no path",
@@ -145,6 +146,31 @@ def test_fast_paths_are_actually_taken(monkeypatch, name):
     assert all(hook() is not None for hook in hooks.values())
     monkeypatch.setattr(fast, "ENABLED", False)
     assert all(hook() in (None, "no path") for hook in hooks.values())
+
+
+@pytest.mark.parametrize("gain,B,loss", [(1.0, 3, "last"), (4.0, 2, "all"), (60.0, 1, "last")])
+def test_the_lstm_gates_kept_by_the_forward_loop_give_the_recomputed_gradients(both_paths, monkeypatch, gain, B, loss):
+    """The fast forward loop keeps the LSTM's gates for the backward pass, Jacobian products and Lyapunov exponents;
+    above ``saved_gates_max_bytes`` it keeps none and they are recomputed from the states: the same numbers (gain 60
+    saturates every gate)."""
+    c = Config(cell="lstm", hidden_size=12, seq_len=60, batch_size=B, gain=gain, loss=loss, seed=3)
+
+    def run():
+        a = analyze(c)
+        return a, gradients(a.params, a.traj, a.x, loss=loss)
+    (kept, (grad_k, pg_k)), _ = both_paths(run)
+    assert kept.traj.saved["gates"].shape == (60, B, 48)
+    monkeypatch.setitem(fast.THRESHOLDS, "saved_gates_max_bytes", 0)
+    (fresh, (grad_f, pg_f)), _ = both_paths(run)
+    assert fresh.traj.saved == {}
+    _log_close(grad_k.log10_norm, grad_f.log10_norm, "log10 ||dL/ds_t||", atol=1e-13)
+    _log_close(kept.jacobians.log10_norm, fresh.jacobians.log10_norm, "log10 ||ds_T/ds_t||", atol=1e-13)
+    # the gates agree to rounding (one product of the whole chunk against one a step); the QR iteration's smallest
+    # exponents amplify it (the 8th to ~3e-8 relative), its largest, the diagnosis's lambda_max, does not
+    assert kept.diagnosis.lyapunov_max == pytest.approx(fresh.diagnosis.lyapunov_max, rel=1e-12)
+    np.testing.assert_allclose(kept.lyapunov, fresh.lyapunov, rtol=1e-6)
+    for (name, a), b in zip(pg_k.as_dict().items(), pg_f.as_dict().values(), strict=True):
+        _close(a, b, name)
 
 
 def test_halves_run_both_halves_and_propagate_errors(monkeypatch):
