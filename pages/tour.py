@@ -12,17 +12,13 @@ from rnn_core.diagnosis import pow10_text, rate_text
 from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 from ui import charts
 from ui.cache import cached_view, draw
-from ui.controls import language_control
+from ui.i18n import decimal_text, language, tr
 from ui.layout import formulas, page_setup
 from ui.text import TEXTS
 
 # Every figure here has its own settings: the sidebar keeps only the language (its settings wait for the Explorer).
-# The navigation is drawn before the language switch: its names come from the language the session or link has.
-_asked = st.session_state.get("prefs", {}).get("lang") or st.query_params.get("lang", "en")
-config = page_setup(skip=tuple(FIELDS), controls=language_control,
-                    titles=TEXTS[_asked]["pages"] if _asked in TEXTS else None)
-text = st.session_state["tour_text"]
-lang = st.session_state["prefs"]["lang"]
+config = page_setup(skip=tuple(FIELDS))
+text = TEXTS[language()]  # the tour's prose; every other word through ui.i18n.tr
 WORD = "hell"  # the article's example: read h, e, l, l and predict e, l, l, o
 LETTERS = PRESETS_BY_SLUG["hello"].config  # the very network "Open in the Explorer" opens
 # The cures step's cells: the vanilla tanh RNN and three cures (the Compare page's variants) on one sequence, with the
@@ -35,25 +31,16 @@ PANEL_WIDTH = 460
 
 
 def explorer_link(slug: str) -> None:
-    name = text["presets"].get(slug, PRESETS_BY_SLUG[slug].name)
-    st.page_link("pages/explorer.py", label=f"{text['open']}: {name}",
+    st.page_link("pages/explorer.py", label=f"{text['open']}: {tr(PRESETS_BY_SLUG[slug].name)}",
                  icon=":material/arrow_forward:", query_params={"preset": slug})
 
 
 def tour_draw(key: tuple, build) -> None:
-    """A figure of the tour, its texts in the tour's language (cached per language)."""
-    draw(("tour", lang, *key), build, texts=text["chart"])
+    """A figure of the tour (its texts in the page's language: ``draw`` caches it per language)."""
+    draw(("tour", *key), build)
 
 
-def gradient_curves(view):
-    """A view's gradient curves with their legend's names in the tour's language."""
-    frame = view.gradient_thin
-    return frame.assign(label=frame["label"].map(lambda name: text["chart"].get(name, name)))
-
-
-def number(value: str) -> str:
-    """A number as the core formats it (``pow10_text``), with the language's decimal mark."""
-    return value.replace(".", text["decimal"])
+number = decimal_text  # a number as the core formats it (pow10_text, rate_text), with the language's decimal mark
 
 
 def size_at_start(view) -> str:
@@ -108,9 +95,8 @@ def compare_link(slugs: tuple[str, ...], base: Config, label: str) -> None:
     ``st.page_link``: the Compare page reads its variants and settings from the URL when a session starts, so the
     link starts one (in a new tab) and the Compare page shows exactly the figure above."""
     params = {"compare": ",".join(slugs), **base.to_dict()}
-    lang = st.session_state["prefs"]["lang"]
-    if lang != "en":
-        params["lang"] = lang
+    if language() != "en":
+        params["lang"] = language()
     st.markdown(f":material/compare: [{label}](compare?{urlencode(params, safe=',')})")
 
 
@@ -158,7 +144,7 @@ explorer_link("hello")
 s = step(4)
 formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top\cdots J_T^\top\,\frac{\partial L}{\partial h_T},",
          r"J_s = \operatorname{diag}(\tanh'(a_s))\,W_{hh}")
-tour_draw(("bptt",), lambda: charts.gradient_chart(gradient_curves(rnn), "lag"))  # the lag, as in steps 6 and 7
+tour_draw(("bptt",), lambda: charts.gradient_chart(rnn.gradient_thin, "lag"))  # the lag, as in steps 6 and 7
 st.caption(s["caption"].format(value=size_at_start(rnn), T=rnn.diagnosis.loss_step,
                                bound=number(f"{rnn.diagnosis.pascanu:.3g}"),
                                lyapunov=number(f"{rnn.diagnosis.lyapunov_max:+.3f}")))
@@ -170,7 +156,7 @@ shown = {}
 for col, slug in ((left, "vanishing"), (right, "exploding-linear")):
     view = shown[slug] = cached_view(PRESETS_BY_SLUG[slug].config.to_dict())
     with col:
-        tour_draw((slug,), lambda v=view: charts.gradient_chart(gradient_curves(v), "lag", legend_columns=1))
+        tour_draw((slug,), lambda v=view: charts.gradient_chart(v.gradient_thin, "lag", legend_columns=1))
         st.caption(figure_sentence(view, s))
         explorer_link(slug)
 st.caption(s["caption"].format(**described("first", shown["vanishing"], s),
@@ -180,12 +166,11 @@ s = step(6)
 left, right = panels()
 with left:
     orthogonal = cached_view(PRESETS_BY_SLUG["orthogonal"].config.to_dict())
-    tour_draw(("orthogonal",), lambda: charts.gradient_chart(gradient_curves(orthogonal), "lag", legend_columns=1))
+    tour_draw(("orthogonal",), lambda: charts.gradient_chart(orthogonal.gradient_thin, "lag", legend_columns=1))
     explorer_link("orthogonal")
 with right:
     view = cached_view(PRESETS_BY_SLUG["exploding-linear"].config.to_dict())
-    labels = (s["before"], s["after"])
-    tour_draw(("clipping", labels), lambda: charts.clipping_chart(view.log10_grad_W_hh, labels=labels))
+    tour_draw(("clipping",), lambda: charts.clipping_chart(view.log10_grad_W_hh))
     explorer_link("exploding-linear")
 st.caption(s["caption"].format(scale=number(f"{orthogonal.config.input_scale:g}"),
                                rate=number(rate_text(orthogonal.diagnosis.rate)), T=orthogonal.diagnosis.loss_step,
@@ -195,10 +180,10 @@ st.markdown(f"#### {s['cells_title']}")
 st.markdown(s["cells_body"])
 cells = {slug: cached_view(VARIANTS_BY_SLUG[slug].config(CELLS_BASE).to_dict()) for slug in CELLS}
 names = [s["networks"][slug] for slug in CELLS]
-curves = pd.concat([v.gradient_thin[v.gradient_thin["quantity"] == "grad_norm"].assign(network=s["networks"][slug])
+curves = pd.concat([v.gradient_thin[v.gradient_thin["quantity"] == "grad_norm"].drop(columns="label")
+                    .assign(network=s["networks"][slug])
                     for slug, v in cells.items()], ignore_index=True)
-draw(("tour", "cells", tuple(CELLS_BASE.to_dict().items()), tuple(names), s["x_title"], s["y_title"], s["network"]),
-     lambda: charts.compare_gradient_chart_titled(curves, names, s["x_title"], s["y_title"], s["network"],
-                                                  legend_columns=1))
+draw(("tour", "cells", tuple(CELLS_BASE.to_dict().items()), tuple(names)),
+     lambda: charts.compare_gradient_chart(curves, names, legend_columns=1))
 st.caption(cells_caption(cells, s))
 compare_link(CELLS, CELLS_BASE, s["compare"])

@@ -11,6 +11,7 @@ from .bptt import JacobianNorms, LogGrad, ParamGrads, backward, jacobian_product
 from .cells import Cell, make_cell
 from .config import Config
 from .diagnosis import Diagnosis, diagnose
+from .message import Message
 from .rnn import Trajectory, forward, init_inputs
 from .spectra import LYAPUNOV_K, Spectrum, lyapunov_spectrum, spectrum
 
@@ -125,8 +126,8 @@ def analyze(config: Config, params: Any | None = None, x: Array | None = None, *
     if jacobians and S**3 * T <= JACOBIAN_BUDGET:
         jac = jacobian_products(params, traj, all_singular_values and S**3 * T <= ALL_SV_BUDGET)
     elif jacobians:
-        skipped = (f"Jacobian products skipped: N³·T = {S**3 * T:.2g} exceeds the budget {JACOBIAN_BUDGET:.0e} "
-                   "(lower the hidden size or the sequence length).")
+        skipped = Message("Jacobian products skipped: N³·T = {work:.2g} exceeds the budget {budget:.0e} (lower the "
+                          "hidden size or the sequence length).", work=S**3 * T, budget=JACOBIAN_BUDGET)
     h = traj.h
     with np.errstate(invalid="ignore", divide="ignore"):
         # Scaled by the largest entry first: states near 1e308 would overflow a plain sum of squares.

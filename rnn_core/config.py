@@ -15,6 +15,7 @@ from typing import Any
 from .activations import ACTIVATIONS
 from .initializers import INITIALIZERS
 from .inputs import INPUT_KINDS
+from .message import Message
 
 LOSSES = ("last", "all")
 CELL_NAMES = ("rnn", "leaky", "lstm", "gru", "lru")
@@ -144,7 +145,7 @@ def field_error(name: str, value_text: str, reason: str) -> ValueError:
     """The ValueError for a value refused for one field: its message names the field, the value and what is allowed
     (``seq_len=-5 is outside the allowed range [1, 10000]``); its ``reason`` attribute is what is wrong without the
     name and value (``is outside the allowed range [1, 10000]``), for a message that already shows them."""
-    err = ValueError(f"{name}={value_text} {reason}")
+    err = ValueError(Message("{name}={value} {reason}", name=name, value=value_text, reason=reason))
     err.reason = reason
     return err
 
@@ -172,8 +173,7 @@ def coerce(name: str, value: Any) -> Any:
         except (TypeError, ValueError):
             raise field_error(name, repr(value), "is not a number") from None
         except OverflowError:  # an int beyond float64
-            raise field_error(name, _repr(value), f"is outside the allowed range [{f.metadata['lo']}, "
-                                                 f"{f.metadata['hi']}]") from None
+            raise field_error(name, _repr(value), _outside(f.metadata["lo"], f.metadata["hi"])) from None
     if not isinstance(value, str):
         raise field_error(name, repr(value), "is not a string")
     return value
@@ -183,9 +183,8 @@ def check_work(config: Config, cap: int) -> None:
     """Raise ValueError if ``T * B * N`` exceeds ``cap``, saying what to lower."""
     work = config.seq_len * config.batch_size * config.hidden_size
     if work > cap:
-        raise ValueError(
-            f"seq_len * batch_size * hidden_size = {work:,} exceeds the work cap {cap:,}; "
-            "shorten the sequence or shrink the batch or hidden size")
+        raise ValueError(Message("seq_len * batch_size * hidden_size = {work:,} exceeds the work cap {cap:,}; "
+                                 "shorten the sequence or shrink the batch or hidden size", work=work, cap=cap))
 
 
 def _check_field(f: dataclasses.Field, value: Any, ui: bool = False) -> None:
@@ -194,19 +193,24 @@ def _check_field(f: dataclasses.Field, value: Any, ui: bool = False) -> None:
     if spec["choices"] is not None:
         if value not in spec["choices"]:
             allowed = ", ".join(repr(c) for c in spec["choices"])
-            raise field_error(name, repr(value), f"is not one of {allowed}")
+            raise field_error(name, repr(value), Message("is not one of {allowed}", allowed=allowed))
         return
     if f.type in ("str", str):
         if not isinstance(value, str) or not spec["lo"] <= len(value) <= spec["hi"]:
-            raise field_error(name, repr(value), f"must be a string of {spec['lo']} to {spec['hi']} characters")
+            raise field_error(name, repr(value), Message("must be a string of {lo} to {hi} characters",
+                                                         lo=spec["lo"], hi=spec["hi"]))
         return
     is_int = f.type in ("int", int)
     if isinstance(value, bool) or not isinstance(value, (int, float) if not is_int else int):
-        raise field_error(name, repr(value), f"is not {'an integer' if is_int else 'a number'}")
+        raise field_error(name, repr(value), "is not an integer" if is_int else "is not a number")
     hi = spec["ui_hi"] if ui else spec["hi"]
     # an int is finite (and math.isfinite would raise OverflowError for one beyond float64)
     if not (isinstance(value, int) or math.isfinite(value)) or not spec["lo"] <= value <= hi:
-        raise field_error(name, _repr(value), f"is outside the allowed range [{spec['lo']}, {hi}]")
+        raise field_error(name, _repr(value), _outside(spec["lo"], hi))
+
+
+def _outside(lo: Any, hi: Any) -> Message:
+    return Message("is outside the allowed range [{lo}, {hi}]", lo=lo, hi=hi)
 
 
 def nearest_allowed(name: str, raw: Any, ui: bool = False) -> int | float | None:
@@ -269,12 +273,12 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: 
     """
     base = base or Config()
     kept: dict[str, Any] = {}
-    warnings: list[str] = []
+    warnings: list[str] = []  # Messages: English, with the templates another language says them from
     for key, raw in values.items():
         if key in ignore:
             continue
         if key not in FIELDS:
-            warnings.append(f"Ignored unknown parameter {_short(key)}.")
+            warnings.append(Message("Ignored unknown parameter {key}.", key=_short(key)))
             continue
         try:
             value = coerce(key, raw)
@@ -282,13 +286,16 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: 
         except ValueError as err:
             nearest = nearest_allowed(key, raw, ui=ui)
             if nearest is not None:  # a number beyond the range: its nearest limit, and say so
-                side = "smallest" if nearest == FIELDS[key].metadata["lo"] else "largest"
-                warnings.append(f"Ignored {_short(key)}={_short(raw)}: it is out of range. Using the {side} allowed "
-                                f"value, {nearest!r}.")
+                warnings.append(Message("Ignored {key}={raw}: it is out of range. Using the smallest allowed value, "
+                                        "{value}." if nearest == FIELDS[key].metadata["lo"] else
+                                        "Ignored {key}={raw}: it is out of range. Using the largest allowed value, "
+                                        "{value}.", key=_short(key), raw=_short(raw), value=repr(nearest)))
                 kept[key] = nearest
                 continue
-            warnings.append(f"Ignored {_short(key)}={_short(raw)}: it {_reason(raw, err)[:200]}. Using "
-                            f"{getattr(base, key)!r}.")
+            reason = _reason(raw, err)
+            warnings.append(Message("Ignored {key}={raw}: it {reason}. Using {value}.", key=_short(key),
+                                    raw=_short(raw), reason=reason if len(reason) <= 200 else reason[:200],
+                                    value=repr(getattr(base, key))))
             continue
         kept[key] = value
     try:
@@ -299,11 +306,11 @@ def parse_lenient(values: Mapping[str, Any], base: Config | None = None, *, ui: 
     except ValueError as err:
         sizes = {"seq_len", "hidden_size", "batch_size"}
         fallback = {k: v for k, v in kept.items() if k not in sizes}
-        warnings.append(f"Ignored the sizes from the link: {err}.")
+        warnings.append(Message("Ignored the sizes from the link: {error}.", error=message_of(err)))
         try:
             return base.replace(**fallback), warnings
         except ValueError as err2:
-            warnings.append(f"Ignored the whole link: {err2}.")
+            warnings.append(Message("Ignored the whole link: {error}.", error=message_of(err2)))
             return base, warnings
 
 
@@ -312,7 +319,13 @@ def _reason(raw: Any, err: ValueError) -> str:
     number = _number(raw)
     if isinstance(number, float) and math.isnan(number):
         return "is not a number"  # rather than 'outside the allowed range'
-    return getattr(err, "reason", str(err))
+    return getattr(err, "reason", message_of(err))
+
+
+def message_of(err: Exception) -> str:
+    """An exception's message, a :class:`~rnn_core.message.Message` where it was raised with one (``str(err)`` would
+    drop the template)."""
+    return err.args[0] if len(err.args) == 1 and isinstance(err.args[0], Message) else str(err)
 
 
 def _repr(value: Any) -> str:

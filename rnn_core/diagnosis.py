@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .message import Message
+
 Array = np.ndarray
 
 # |ln(rate)| per step below which the gradient counts as 'stable': within a factor e over 50 steps.
@@ -88,7 +90,7 @@ class Diagnosis:
     overflow_step: int | None
     loss_step: int
     mean_dact: float
-    sentence: str
+    sentence: str  # a Message: English, with the template and numbers another language says it from
 
 
 def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_radius: float,
@@ -119,52 +121,63 @@ def diagnose(log10_by_lag: Array, *, gamma: float, sigma_max: float, spectral_ra
 def explain(*, regime: str, rate: float, slope: float, K: int, end: float, zero_from: int | None,
             horizon: int | None, pascanu: float, gamma: float, sigma_max: float, overflow_step: int | None,
             loss_step: int, mean_dact: float, activation: str, bound_text: str | None = None,
-            reference: dict[str, float] | None = None) -> str:
-    """One plain sentence (or three) built only from the numbers, so it can never contradict the settings."""
-    parts: list[str] = []
+            reference: dict[str, float] | None = None) -> Message:
+    """One plain sentence (or three) built only from the numbers, so it can never contradict the settings.
+
+    A :class:`~rnn_core.message.Message`: the English sentence, with the templates and numbers a page in another
+    language says it from."""
+    parts: list[Message] = []
     if overflow_step is not None:
-        parts.append(f"The hidden states overflowed float64 at step {overflow_step}, so the loss is placed at step "
-                     f"{loss_step}.")
+        parts.append(Message("The hidden states overflowed float64 at step {overflow}, so the loss is placed at step "
+                             "{loss}.", overflow=overflow_step, loss=loss_step))
     if K == 0:
-        parts.append("With a single step there is no lag to measure a rate over.")
+        parts.append(Message("With a single step there is no lag to measure a rate over."))
     elif zero_from is not None:
-        parts.append(f"The gradient is exactly zero from lag {zero_from} on (vanishing): "
-                     + ("every unit's derivative is zero there." if activation in ("relu",) else
-                        "the recurrent weights or the derivatives are zero."))
+        parts.append(Message("The gradient is exactly zero from lag {lag} on (vanishing): every unit's derivative is "
+                             "zero there." if activation in ("relu",) else
+                             "The gradient is exactly zero from lag {lag} on (vanishing): the recurrent weights or the "
+                             "derivatives are zero.", lag=zero_from))
     else:
         # the measured size K steps back (what the gradient chart and its caption show); the fitted rate's
         # prediction rate**K only where the measurement is missing
         total = end if math.isfinite(end) else slope * K
-        if regime == "vanishing":
-            where = f"; it has fallen 1000-fold {horizon} steps back" if horizon is not None else ""
-            parts.append(f"The gradient shrinks by a factor {rate_text(rate)} per step (vanishing): after {_steps(K)} "
-                         f"it is {size_text(total)}{where}.")
+        said = {"rate": rate_text(rate), "steps": steps_text(K), "size": size_text(total)}
+        if regime == "vanishing" and horizon is not None:
+            parts.append(Message("The gradient shrinks by a factor {rate} per step (vanishing): after {steps} it is "
+                                 "{size}; it has fallen 1000-fold {horizon} steps back.", horizon=horizon, **said))
+        elif regime == "vanishing":
+            parts.append(Message("The gradient shrinks by a factor {rate} per step (vanishing): after {steps} it is "
+                                 "{size}.", **said))
         elif regime == "exploding":
-            parts.append(f"The gradient grows by a factor {rate_text(rate)} per step (exploding): after {_steps(K)} "
-                         f"it is {size_text(total)}.")
+            parts.append(Message("The gradient grows by a factor {rate} per step (exploding): after {steps} it is "
+                                 "{size}.", **said))
         else:
-            parts.append(f"The gradient changes by a factor {rate_text(rate)} per step (stable): after {_steps(K)} "
-                         f"it is {size_text(total)}.")
+            parts.append(Message("The gradient changes by a factor {rate} per step (stable): after {steps} it is "
+                                 "{size}.", **said))
     for name, value in (reference or {}).items():
         if K > 0 and math.isfinite(value):
-            parts.append(f"The cell's own theory, {name}, is {pow10_text(value)} after {_steps(K)}.")
+            parts.append(Message("The cell's own theory, {name}, is {value} after {steps}.", name=name,
+                                 value=pow10_text(value), steps=steps_text(K)))
     if not math.isfinite(pascanu):  # a cell with no single recurrent matrix: no Pascanu bound to state
-        return " ".join(parts)
-    bound = bound_text or f"γ·σ_max = {gamma:g}·{sigma_max:.3g} = {pascanu:.3g}"
+        return Message.join(" ", parts)
+    bound = bound_text or Message("γ·σ_max = {gamma:g}·{sigma:.3g} = {bound:.3g}", gamma=gamma, sigma=sigma_max,
+                                  bound=pascanu)
     if pascanu < 1 and regime == "vanishing":
-        parts.append(f"{bound} < 1, so the Pascanu bound guarantees vanishing.")
+        parts.append(Message("{bound} < 1, so the Pascanu bound guarantees vanishing.", bound=bound))
     elif pascanu < 1:  # the bound forces decay, but too slowly to count as vanishing within these K steps
-        parts.append(f"{bound} < 1: the bound lets the gradient only shrink, to at most "
-                     f"{pow10_text(K * math.log10(pascanu)) if pascanu > 0 else '0'} after {_steps(K)}.")
+        parts.append(Message("{bound} < 1: the bound lets the gradient only shrink, to at most {most} after {steps}.",
+                             bound=bound, most=pow10_text(K * math.log10(pascanu)) if pascanu > 0 else "0",
+                             steps=steps_text(K)))
     elif regime == "vanishing" and K > 0:
-        reason = (f"yet the activation's derivatives (mean act' = {mean_dact:.2f}) shrink it"
-                  if mean_dact < 0.9 else "yet the directions that grow are not the ones the gradient follows")
-        parts.append(f"{bound} ≥ 1 would allow growth, {reason}.")
+        parts.append(Message("{bound} ≥ 1 would allow growth, yet the activation's derivatives (mean act' = "
+                             "{dact:.2f}) shrink it." if mean_dact < 0.9 else
+                             "{bound} ≥ 1 would allow growth, yet the directions that grow are not the ones the "
+                             "gradient follows.", bound=bound, dact=mean_dact))
     elif regime == "exploding":
-        parts.append(f"{bound} > 1, which exploding requires.")
+        parts.append(Message("{bound} > 1, which exploding requires.", bound=bound))
     else:
-        parts.append(f"{bound} ≥ 1: the bound allows growth but does not force it.")
-    return " ".join(parts)
+        parts.append(Message("{bound} ≥ 1: the bound allows growth but does not force it.", bound=bound))
+    return Message.join(" ", parts)
 
 
 def pow10_text(log10_value: float) -> str:
@@ -190,7 +203,7 @@ def rate_text(rate: float) -> str:
     return f"{rate:.3f}" if classify(math.log(rate)) == "stable" else f"{rate:.3g}"
 
 
-def size_text(log10_value: float) -> str:
+def size_text(log10_value: float) -> Message:
     """The gradient's size relative to its size at the loss, from its log10: ``'5.28 times its size at the loss'``,
     ``'8.3e-48 of its size at the loss'``, or ``'as large as at the loss'`` when it rounds to 1.
 
@@ -199,9 +212,11 @@ def size_text(log10_value: float) -> str:
     """
     text = pow10_text(log10_value)
     if text == "1":
-        return "as large as at the loss"
-    return f"{text} times its size at the loss" if log10_value > 0 else f"{text} of its size at the loss"
+        return Message("as large as at the loss")
+    return Message("{size} times its size at the loss" if log10_value > 0 else "{size} of its size at the loss",
+                   size=text)
 
 
-def _steps(k: int) -> str:
-    return "1 step" if k == 1 else f"{k} steps"
+def steps_text(k: int) -> Message:
+    """``'1 step'``, ``'200 steps'``."""
+    return Message("1 step") if k == 1 else Message("{k} steps", k=k)

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from .activations import ACTIVATIONS, get_activation
-from .config import Config
+from .config import Config, message_of
 from .initializers import INITIALIZERS
 from .meanfield import tanh_lyapunov
+from .message import Message
 from .sweep import sweep
 
 # The second axis of a map and the values it takes. 'spectral_radius' is left out of the initializers: its gain is the
@@ -46,7 +47,8 @@ class MapSettings:
         for f in dataclasses.fields(self):
             _check_setting(f.name, getattr(self, f.name))
         if self.gain_min >= self.gain_max:
-            raise ValueError(f"gain_min={self.gain_min!r} must be below gain_max={self.gain_max!r}")
+            raise ValueError(Message("gain_min={lo} must be below gain_max={hi}", lo=repr(self.gain_min),
+                                     hi=repr(self.gain_max)))
 
     @property
     def gains(self) -> np.ndarray:
@@ -73,7 +75,8 @@ class MapSettings:
                 value = str(raw) if f.type == "str" else (int(str(raw)) if f.type == "int" else float(str(raw)))
                 _check_setting(f.name, value)
             except (ValueError, OverflowError) as err:
-                warnings.append(f"Ignored {f.name}={_text(raw)!r}: {str(err)[:160]}.")
+                warnings.append(Message("Ignored {key}={raw}: {error}.", key=f.name, raw=repr(_text(raw)),
+                                        error=message_of(err) if len(str(err)) <= 160 else str(err)[:160]))
                 continue
             kept[f.name] = value
         try:
@@ -81,7 +84,8 @@ class MapSettings:
         except ValueError as err:  # only the pair can fail here: drop whichever of the two the link gave
             for name in ("gain_min", "gain_max"):
                 if name in kept:
-                    warnings.append(f"Ignored {name}={_text(kept.pop(name))!r}: {err}.")
+                    warnings.append(Message("Ignored {key}={raw}: {error}.", key=name, raw=repr(_text(kept.pop(name))),
+                                            error=message_of(err)))
             return cls(**kept), warnings
 
 
@@ -91,15 +95,18 @@ _LIMITS = {"gain_min": (0.001, 100.0), "gain_max": (0.001, 100.0), "gain_points"
 def _check_setting(name: str, value: Any) -> None:
     """One map setting against its declaration, alone (the gain_min < gain_max pair is checked by the class)."""
     if name == "axis" and value not in AXES:
-        raise ValueError(f"axis={value!r} is not one of {', '.join(map(repr, AXES))}")
+        raise ValueError(Message("{name}={value} is not one of {allowed}", name="axis", value=repr(value),
+                                 allowed=", ".join(map(repr, AXES))))
     if name == "view" and value not in VIEWS:
-        raise ValueError(f"view={value!r} is not one of {', '.join(map(repr, VIEWS))}")
+        raise ValueError(Message("{name}={value} is not one of {allowed}", name="view", value=repr(value),
+                                 allowed=", ".join(map(repr, VIEWS))))
     if name in _LIMITS:
         lo, hi = _LIMITS[name]
         kind = int if name in ("gain_points", "seeds") else (int, float)
         if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) \
                 or not lo <= value <= hi:
-            raise ValueError(f"{name}={_text(value)} is outside the allowed range [{lo}, {hi}]")
+            raise ValueError(Message("{name}={value} is outside the allowed range [{lo}, {hi}]", name=name,
+                                     value=_text(value), lo=lo, hi=hi))
 
 
 def _text(raw: Any, n: int = 40) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import Analysis
+from .message import Message
 
 # Singular values more than this many decades below a matrix's largest are at float64's resolution (the product's
 # rounding is ~1e-16 of its largest entry): not meaningful, so not drawn (see bptt.JacobianNorms).
@@ -26,6 +27,17 @@ QUANTITIES = {
     "pascanu_bound": "(γ·σ_max)^(T−t) (Pascanu bound)",
     "lyapunov": "exp(λ_max·(T−t)) (Lyapunov)",
 }
+
+
+def quantity_label(quantity: str) -> str:
+    """The legend's name of a curve of :func:`gradient_frame` by its ``quantity``: a cell's state part
+    (``part:c``) and its own theory (``ref:carousel``) as a :class:`~rnn_core.message.Message`."""
+    kind, _, name = quantity.partition(":")
+    if kind == "part":
+        return Message("‖dL/d{part}_t‖ (measured, {part} alone)", part=name)
+    if kind == "ref":
+        return Message("{name} (theory)", name=name)
+    return QUANTITIES[kind]
 
 
 def gradient_frame(result: Analysis) -> pd.DataFrame:
@@ -43,7 +55,7 @@ def gradient_frame(result: Analysis) -> pd.DataFrame:
     labels = dict(QUANTITIES)
     for part, curve in result.part_norms.items():  # an LSTM's dL/dc_t beside dL/dh_t (the whole state)
         cols[f"part:{part}"] = curve[: Tv + 1]
-        labels[f"part:{part}"] = f"‖dL/d{part}_t‖ (measured, {part} alone)"
+        labels[f"part:{part}"] = quantity_label(f"part:{part}")
     if result.jacobians is not None:
         cols["jacobian_norm"] = result.jacobians.log10_norm[: Tv + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -55,7 +67,7 @@ def gradient_frame(result: Analysis) -> pd.DataFrame:
         cols["lyapunov"] = lag * d.lyapunov_max / math.log(10)
     for name, curve in result.reference.items():  # the cell's own theory
         cols[f"ref:{name}"] = curve[: Tv + 1]
-        labels[f"ref:{name}"] = f"{name} (theory)"
+        labels[f"ref:{name}"] = quantity_label(f"ref:{name}")
     frames = [pd.DataFrame({"t": t, "lag": lag, "quantity": q, "label": labels[q],
                             "log10_value": np.asarray(v, dtype=float)}) for q, v in cols.items()]
     df = pd.concat(frames, ignore_index=True)

@@ -37,6 +37,7 @@ from .cells.base import Cell
 from .config import Config
 from .initializers import readout_vector
 from .inputs import make_inputs, vocabulary
+from .message import Message
 
 Array = np.ndarray
 
@@ -91,8 +92,9 @@ def read_weights(data: bytes, filename: str = "") -> Weights:
         raise WeightsError("This .npz file is not a zip archive: it is corrupt or not an .npz file.")
     else:
         tensors, notes = _read_safetensors(data)
-    converted = [f"{notes.count(d)} from {d}" for d in dict.fromkeys(notes)]
-    said = (f"Converted to float64: {', '.join(converted)} (of {len(tensors)} tensors).",) if converted else ()
+    converted = [Message("{n} from {dtype}", n=notes.count(d), dtype=d) for d in dict.fromkeys(notes)]
+    said = ((Message("Converted to float64: {converted} (of {n} tensors).", converted=Message.join(", ", converted),
+                     n=len(tensors)),) if converted else ())
     return Weights(_checked(tensors), said)
 
 

@@ -21,15 +21,22 @@ from rnn_core import Config
 from rnn_core.phase import AXES, MapSettings, map_row
 
 from .charts import themed
+from .i18n import language, tr
 from .map_view import MapView, SpectraView, build_map_view, build_spectra_view
 from .view import View, build_view
 
 CACHE_ENTRIES = 64  # views are < 1 MB each: 64 of them stay far below the 1 GB of a shared server
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Running the RNN and backpropagating through time…")
-def cached_view(values: dict[str, Any]) -> View:
-    """The view of a configuration, cached by its flat dict (shared by every session on the server)."""
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _cached_view(values: dict[str, Any]) -> View:
     return build_view(Config.from_dict(values))
+
+
+def cached_view(values: dict[str, Any]) -> View:
+    """The view of a configuration, cached by its flat dict (shared by every session on the server). The spinner,
+    in the page's language, shows only when the work takes longer than half a second (a miss)."""
+    with st.spinner(tr("Running the RNN and backpropagating through time…")):
+        return _cached_view(values)
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
@@ -46,16 +53,21 @@ def map_with_progress(config: Config, settings: MapSettings) -> MapView:
     """The regime map, row by row behind a progress bar (outside the cached functions, which may not draw)."""
     values, s = config.to_dict(), settings.to_dict()
     rows = AXES[settings.axis]
-    bar = st.progress(0.0, text="Sweeping the map…")
+    bar = st.progress(0.0, text=tr("Sweeping the map…"))
     for i, value in enumerate(rows):
         cached_map_row(values, s, value)
-        bar.progress((i + 1) / len(rows), text=f"Swept {i + 1} of {len(rows)} rows")
+        bar.progress((i + 1) / len(rows), text=tr("Swept {i} of {n} rows", i=i + 1, n=len(rows)))
     bar.empty()
     return _cached_map(values, s)
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Comparing Gaussian and orthogonal W_hh…")
-def cached_spectra(values: dict[str, Any]) -> SpectraView:
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _cached_spectra(values: dict[str, Any]) -> SpectraView:
     return build_spectra_view(Config.from_dict(values))
+
+
+def cached_spectra(values: dict[str, Any]) -> SpectraView:
+    with st.spinner(tr("Comparing Gaussian and orthogonal W_hh…")):
+        return _cached_spectra(values)
 
 _ARROW_TRANSFORMER = "rnn_lab_arrow"
 _transform_lock = threading.Lock()  # Altair's active data transformer is global; sessions build charts in threads
@@ -89,33 +101,20 @@ def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[st
     return json.dumps(themed(spec)), datasets
 
 
-def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True,
-         texts: dict[str, str] | None = None) -> None:
-    """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name).
-    ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache. ``texts``
-    translates the spec's strings (:func:`translated`; the page translates the data's labels itself).
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True) -> None:
+    """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name),
+    and the page's language, in which the builders write every title, legend and label (``ui.i18n``).
+    ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache.
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
+    key = (language(), *key)
     spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
     spec = json.loads(spec_json)
-    if texts:
-        spec = translated(spec, texts)
     if datasets:
         spec["datasets"] = dict(datasets)
     spec.setdefault("autosize", chart_autosize(spec, width))
     st.vega_lite_chart(spec=spec, width=width)
-
-
-def translated(spec: Any, texts: dict[str, str]) -> Any:
-    """``spec`` with every string value that ``texts`` names replaced: axis and legend titles, tooltip titles, the
-    labels in sort orders and scale domains. Keys and other strings stay, so ``texts`` holds phrases, never a field
-    name such as ``label`` or ``h``."""
-    if isinstance(spec, dict):
-        return {k: translated(v, texts) for k, v in spec.items()}
-    if isinstance(spec, list):
-        return [translated(v, texts) for v in spec]
-    return texts.get(spec, spec) if isinstance(spec, str) else spec
 
 
 _COMPOSITIONS = ("facet", "hconcat", "vconcat", "concat", "repeat")

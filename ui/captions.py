@@ -1,4 +1,7 @@
-"""Captions built from the current numbers, so that what a chart's caption says can never contradict the sliders."""
+"""Captions built from the current numbers, so that what a chart's caption says can never contradict the sliders.
+
+Each is a :class:`~rnn_core.message.Message` (English, with its templates and numbers): the view caches it once for
+every language, and the page says it in its own (``ui.i18n.tr``)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import numpy as np
 
 from rnn_core.analysis import Analysis
 from rnn_core.cells.lru import curse_of_memory
-from rnn_core.diagnosis import Diagnosis, pow10_text, rate_text
+from rnn_core.diagnosis import Diagnosis, pow10_text, rate_text, steps_text
+from rnn_core.message import Message as M
 from rnn_core.tidy import RECURRENCE, RESOLUTION_DECADES
 
 # |lambda| within this (relative) distance of 1 counts as on the unit circle, and singular values within this many
@@ -21,8 +25,8 @@ def horizon_text(d: Diagnosis) -> str:
     """The memory horizon as the verdict shows it: a lag, or why there is none within the sequence."""
     horizon = d.horizons[1000]
     if horizon is not None:
-        return f"{horizon} steps"
-    return "none: it grows" if d.regime == "exploding" else f"> {d.loss_step} steps"
+        return steps_text(horizon)
+    return M("none: it grows") if d.regime == "exploding" else M("> {T} steps", T=d.loss_step)
 
 
 def decades_text(spread: float, beyond: bool = False) -> str:
@@ -31,7 +35,7 @@ def decades_text(spread: float, beyond: bool = False) -> str:
     spread within rounding (``EQUAL_DECADES``). ``beyond``: some values lie below float64's resolution, so the true
     spread is only known to exceed ``RESOLUTION_DECADES``."""
     if beyond or not math.isfinite(spread):
-        return f"more than {RESOLUTION_DECADES:g}"
+        return M("more than {decades:g}", decades=RESOLUTION_DECADES)
     if spread < EQUAL_DECADES:
         return "0"  # equal to rounding: an orthogonal matrix's 1e-16 is noise, not a spread
     return f"{spread:.2f}" if spread >= 0.005 else f"{spread:.1g}"
@@ -51,29 +55,31 @@ def gradient_caption(result: Analysis, domain: list[float] | None = None) -> str
     g = result.grad_log10_norm()[: result.loss_step + 1]
     K = result.loss_step
     if K == 0:
-        return "A single step: the gradient at the loss has norm 1 and there is no lag to travel back over."
+        return M("A single step: the gradient at the loss has norm 1 and there is no lag to travel back over.")
     end = g[0]
-    first = (f"Over {K} steps back, ‖dL/dh_t‖ goes from 1 at the loss to {pow10_text(end)} at t = 0 "
-             f"({d.regime}: a factor {rate_text(d.rate)} per step)." if math.isfinite(end) else
-             f"‖dL/dh_t‖ is exactly zero from lag {d.zero_from_lag} back ({d.regime}).")
+    first = (M("Over {K} steps back, ‖dL/dh_t‖ goes from 1 at the loss to {end} at t = 0 ({regime}: a factor {rate} "
+               "per step).", K=K, end=pow10_text(end), regime=d.regime, rate=rate_text(d.rate)) if math.isfinite(end)
+             else M("‖dL/dh_t‖ is exactly zero from lag {lag} back ({regime}).", lag=d.zero_from_lag, regime=d.regime))
     lag = np.arange(K, -1, -1)
     bound = lag * math.log10(d.pascanu) if d.pascanu > 0 else np.where(lag == 0, 0.0, -np.inf)
     with np.errstate(invalid="ignore"):
         above = bool(np.all((g <= bound + 1e-9) | ~np.isfinite(g)))
     if not math.isfinite(d.pascanu):  # a gated cell: its own theory instead of a bound
-        said = [f"{name} is {pow10_text(float(curve[0]))} after {K} steps" for name, curve in result.reference.items()
-                if math.isfinite(float(curve[0]))]
-        second = ("No single matrix bounds a gated step; the dotted line is the cell's own theory"
-                  + (": " + ", ".join(said) if said else ""))
+        said = [M("{name} is {value} after {K} steps", name=name, value=pow10_text(float(curve[0])), K=K)
+                for name, curve in result.reference.items() if math.isfinite(float(curve[0]))]
+        second = (M("No single matrix bounds a gated step; the dotted line is the cell's own theory: {said}",
+                    said=M.join(", ", said)) if said else
+                  M("No single matrix bounds a gated step; the dotted line is the cell's own theory"))
     else:
-        name = "Pascanu bound (γ·σ_max)^(T−t)" if result.config.cell == "rnn" else "step bound"
-        second = (f"The red dashed {name} = {d.pascanu:.3g}^(T−t) "
-                  + ("lies above the measured curve at every step, as a bound must" if above
-                     else "is crossed by the measured curve — that would be a bug; please report it"))
-        second += _leaves_chart(bound, domain, K)
-    second += (f"; the yellow Lyapunov line has slope λ_max = {d.lyapunov_max:+.3f} per step." if
-               math.isfinite(d.lyapunov_max) else ".")
-    return first + "  \n" + second
+        holds = "lies above the measured curve at every step, as a bound must" if above else \
+            "is crossed by the measured curve — that would be a bug; please report it"
+        second = M("The red dashed Pascanu bound (γ·σ_max)^(T−t) = {bound:.3g}^(T−t) " + holds
+                   if result.config.cell == "rnn" else "The red dashed step bound = {bound:.3g}^(T−t) " + holds,
+                   bound=d.pascanu)
+        second = M("{a}{b}", a=second, b=_leaves_chart(bound, domain, K))
+    second = M("{a}; the yellow Lyapunov line has slope λ_max = {slope:+.3f} per step.", a=second,
+               slope=d.lyapunov_max) if math.isfinite(d.lyapunov_max) else M("{a}.", a=second)
+    return M("{first}  \n{second}", first=first, second=second)
 
 
 def _leaves_chart(bound: np.ndarray, domain: list[float] | None, K: int) -> str:
@@ -88,10 +94,11 @@ def _leaves_chart(bound: np.ndarray, domain: list[float] | None, K: int) -> str:
     if not outside.size:
         return ""
     t = int(outside[-1])
-    edge, side = (hi, "top") if bound[t] > hi else (lo, "bottom")
-    span = f"at t = 0 (lag {K})" if t == 0 else f"for t ≤ {t} (lag ≥ {K - t})"
-    return (f"; it runs off the {side} of the chart ({axis_label(edge)}) {span}, reaching "
-            f"{pow10_text(float(bound[0]))} at t = 0")
+    top = bound[t] > hi
+    span = M("at t = 0 (lag {K})", K=K) if t == 0 else M("for t ≤ {t} (lag ≥ {lag})", t=t, lag=K - t)
+    return M("; it runs off the top of the chart ({edge}) {span}, reaching {end} at t = 0" if top else
+             "; it runs off the bottom of the chart ({edge}) {span}, reaching {end} at t = 0",
+             edge=axis_label(hi if top else lo), span=span, end=pow10_text(float(bound[0])))
 
 
 # Per cell: the step Jacobian J_s (LaTeX, after the chain rule), its theory (LaTeX), and one sentence.
@@ -127,18 +134,21 @@ CELL_MATH = {  # per cell: the step's formulas, its theory's formulas (each shor
 
 def config_summary(config) -> str:
     """The settings that define the network, in a short line under the verdict."""
-    sizes = f"N = {config.hidden_size}, T = {config.seq_len}"
-    weights = f"{config.init}, gain {config.gain:g}"
+    sizes = M("N = {N}, T = {T}", N=config.hidden_size, T=config.seq_len)
+    weights = M("{init}, gain {gain:g}", init=config.init, gain=config.gain)
     if config.cell == "leaky":
-        return f"leaky RNN, α = {config.leak:g}, {config.activation}, {weights}, {sizes}"
+        return M("leaky RNN, α = {leak:g}, {activation}, {weights}, {sizes}", leak=config.leak,
+                 activation=config.activation, weights=weights, sizes=sizes)
     if config.cell == "lstm":
-        forget = "chrono forget bias" if config.forget_init == "chrono" else f"forget bias {config.forget_bias:g}"
-        return f"LSTM, {forget}, {weights}, {sizes}"
+        forget = M("chrono forget bias") if config.forget_init == "chrono" else M("forget bias {bias:g}",
+                                                                                  bias=config.forget_bias)
+        return M("LSTM, {forget}, {weights}, {sizes}", forget=forget, weights=weights, sizes=sizes)
     if config.cell == "gru":
-        return f"GRU, {weights}, {sizes}"
+        return M("GRU, {weights}, {sizes}", weights=weights, sizes=sizes)
     if config.cell == "lru":
-        return f"LRU, |λ| in [{config.r_min:g}, {config.r_max:g}], phase ≤ {config.max_phase:.3g}, {sizes}"
-    return f"{config.activation}, {weights}, {sizes}"
+        return M("LRU, |λ| in [{lo:g}, {hi:g}], phase ≤ {phase:.3g}, {sizes}", lo=config.r_min, hi=config.r_max,
+                 phase=config.max_phase, sizes=sizes)
+    return M("{activation}, {weights}, {sizes}", activation=config.activation, weights=weights, sizes=sizes)
 
 
 def zero_state(result: Analysis) -> bool:
@@ -149,16 +159,19 @@ def zero_state(result: Analysis) -> bool:
 def zero_state_text(config) -> str:
     """One line in place of the state charts when the state is exactly 0 at every step, saying why."""
     if config.input_kind == "zeros" or config.input_scale == 0:
-        what = "the input is zero" if config.input_kind == "zeros" else "the input scale is 0"
-        why = {"lru": f"{what}, so h_t = λ·h_(t−1) + γ·B·0 stays at h_0 = 0",
-               "lstm": f"{what}, so every step's candidate tanh(W·0 + 0) is 0 and the state stays at h_0 = 0",
-               "gru": f"{what}, so every step's candidate tanh(W·0 + 0) is 0 and the state stays at h_0 = 0",
-               }.get(config.cell, f"{what} and the bias is 0, so every step computes act(W_hh·0 + 0) = act(0) = 0"
-                     if config.bias_scale == 0 else f"{what}, and act(W_hh·0 + b) = act(b) is 0 for every unit")
+        what = M("the input is zero") if config.input_kind == "zeros" else M("the input scale is 0")
+        if config.cell == "lru":
+            why = M("{what}, so h_t = λ·h_(t−1) + γ·B·0 stays at h_0 = 0", what=what)
+        elif config.cell in ("lstm", "gru"):
+            why = M("{what}, so every step's candidate tanh(W·0 + 0) is 0 and the state stays at h_0 = 0", what=what)
+        elif config.bias_scale == 0:
+            why = M("{what} and the bias is 0, so every step computes act(W_hh·0 + 0) = act(0) = 0", what=what)
+        else:
+            why = M("{what}, and act(W_hh·0 + b) = act(b) is 0 for every unit", what=what)
     else:
-        why = "every step maps the state to 0"
-    return (f"The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. Choose an input "
-            "(noise, impulse, sine or text) with a scale above 0 to see the states move.")
+        why = M("every step maps the state to 0")
+    return M("The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. Choose an input "
+             "(noise, impulse, sine or text) with a scale above 0 to see the states move.", why=why)
 
 
 def model_zero_state_text(result: Analysis) -> str:
@@ -168,16 +181,29 @@ def model_zero_state_text(result: Analysis) -> str:
     p = result.params
     W_in = getattr(p, "W_xh", None) if getattr(p, "W_xh", None) is not None else getattr(p, "W_ih", None)
     if W_in is not None and not np.any(W_in):
-        why = ("the model's input weights are all zero (a file with W_hh alone has none), so no input reaches the "
-               "state, and it starts at h_0 = 0")
-        advice = "Choose a random initial state to see what the recurrence does with it."
+        why = M("the model's input weights are all zero (a file with W_hh alone has none), so no input reaches the "
+                "state, and it starts at h_0 = 0")
+        advice = M("Choose a random initial state to see what the recurrence does with it.")
     elif not np.any(result.x):
-        why = "the input is zero at every step and the model maps a zero state with a zero input to 0"
-        advice = "Choose another input, or a random initial state."
+        why = M("the input is zero at every step and the model maps a zero state with a zero input to 0")
+        advice = M("Choose another input, or a random initial state.")
     else:
-        why = "every step maps the state to 0"
-        advice = "Choose a random initial state."
-    return f"The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. {advice}"
+        why = M("every step maps the state to 0")
+        advice = M("Choose a random initial state.")
+    return M("The hidden state is exactly 0 at every step, so there is nothing to draw: {why}. {advice}", why=why,
+             advice=advice)
+
+
+def _overflowed(d: Diagnosis) -> str:
+    return (M(" The states overflowed float64 at step {step}; the charts stop before.", step=d.overflow_step)
+            if d.overflow_step is not None else "")
+
+
+SATURATION = {  # what counts as blocking the gradient, per activation
+    "relu": "dead (h ≤ 0, where relu' = 0)", "leaky_relu": "on the leaky side (slope 0.01)",
+    "tanh": "saturated (|h| > 0.97, where tanh' < 0.06)",
+    "sigmoid": "saturated (h outside [0.03, 0.97], where σ' < 0.03)",
+    "linear": "saturated (never, for the linear activation)"}
 
 
 def states_caption(result: Analysis) -> str:
@@ -188,30 +214,19 @@ def states_caption(result: Analysis) -> str:
     sat = result.saturated[1: result.loss_step + 1]
     mean_sat = float(np.nanmean(sat)) if sat.size and np.isfinite(sat).any() else 0.0
     mean_abs = float(np.nanmean(result.mean_abs_h[1: result.loss_step + 1])) if result.loss_step else 0.0
+    d = result.diagnosis
+    if cfg.cell in ("lstm", "gru"):
+        return M("Mean |h_t| is {mean:.3g}. The gates decide how much of the gradient passes each step; their own "
+                 "theory curve is drawn in the gradient chart above.{overflow}", mean=mean_abs,
+                 overflow=_overflowed(d))
     if cfg.cell not in ("rnn", "leaky"):
-        first = f"Mean |h_t| is {mean_abs:.3g}."
-        if cfg.cell in ("lstm", "gru"):
-            first += (" The gates decide how much of the gradient passes each step; their own theory curve is "
-                      "drawn in the gradient chart above.")
-        else:
-            first += " The recurrence is linear: the gradient's size does not depend on the states at all."
-        if result.diagnosis.overflow_step is not None:
-            first += f" The states overflowed float64 at step {result.diagnosis.overflow_step}; the charts stop before."
-        return first
-    if cfg.activation in ("relu", "leaky_relu"):
-        what = "dead (h ≤ 0, where relu' = 0)" if cfg.activation == "relu" else "on the leaky side (slope 0.01)"
-    elif cfg.activation == "tanh":
-        what = "saturated (|h| > 0.97, where tanh' < 0.06)"
-    elif cfg.activation == "sigmoid":
-        what = "saturated (h outside [0.03, 0.97], where σ' < 0.03)"
-    else:
-        what = "saturated (never, for the linear activation)"
-    first = f"Mean |h_t| is {mean_abs:.3g}; on average {mean_sat:.0%} of the units are {what}."
-    second = (f"Their derivatives multiply the gradient at every step: the mean act'(a_t) is "
-              f"{result.diagnosis.mean_dact:.2f}.")
-    if result.diagnosis.overflow_step is not None:
-        second += f" The states overflowed float64 at step {result.diagnosis.overflow_step}; the charts stop before."
-    return first + "  \n" + second
+        return M("Mean |h_t| is {mean:.3g}. The recurrence is linear: the gradient's size does not depend on the "
+                 "states at all.{overflow}", mean=mean_abs, overflow=_overflowed(d))
+    first = M("Mean |h_t| is {mean:.3g}; on average {share:.0%} of the units are {what}.", mean=mean_abs,
+              share=mean_sat, what=SATURATION.get(cfg.activation, SATURATION["linear"]))
+    second = M("Their derivatives multiply the gradient at every step: the mean act'(a_t) is {dact:.2f}.{overflow}",
+               dact=d.mean_dact, overflow=_overflowed(d))
+    return M("{first}  \n{second}", first=first, second=second)
 
 
 def spectrum_caption(result: Analysis) -> str:
@@ -222,67 +237,79 @@ def spectrum_caption(result: Analysis) -> str:
     ev = np.abs(result.spectrum.eigenvalues)
     outside = int(np.sum(ev > 1.0 + UNIT_TOL))
     on = int(np.sum(np.abs(ev - 1.0) <= UNIT_TOL))
-    M = RECURRENCE.get(result.config.cell, "W_hh")
+    M_ = RECURRENCE.get(result.config.cell, "W_hh")
     tol = pow10_text(math.log10(UNIT_TOL))
-    where = (f"all {ev.size} eigenvalues lie on the unit circle (|λ| = 1 within {tol})" if on == ev.size else
-             f"{outside} of {ev.size} eigenvalues {'lies' if outside == 1 else 'lie'} outside the unit circle"
-             + (f" and {on} on it (within {tol})" if on else ""))
-    first = (f"Spectral radius ρ({M}) = {d.spectral_radius:.3g}, largest singular value σ_max = {d.sigma_max:.3g}; "
-             f"{where}. {_singular_values_text(result)}")
+    if on == ev.size:
+        where = M("all {n} eigenvalues lie on the unit circle (|λ| = 1 within {tol})", n=ev.size, tol=tol)
+    else:
+        where = M("{k} of {n} eigenvalues lies outside the unit circle" if outside == 1 else
+                  "{k} of {n} eigenvalues lie outside the unit circle", k=outside, n=ev.size)
+        if on:
+            where = M("{where} and {on} on it (within {tol})", where=where, on=on, tol=tol)
+    first = M("Spectral radius ρ({M}) = {rho:.3g}, largest singular value σ_max = {sigma:.3g}; {where}. {sv}", M=M_,
+              rho=d.spectral_radius, sigma=d.sigma_max, where=where, sv=_singular_values_text(result))
     if result.config.cell == "lru":
-        return first + ("  \nEach complex unit multiplies its state by its own λ every step (and the real view shows "
-                        "λ with its conjugate): the gradient from t to T is exactly max|λ|^(T−t), so every |λ| < 1 "
-                        "means it can never explode, and max|λ| sets how far back it reaches.")
-    if result.config.cell == "leaky":
-        return first + ("  \nThe step Jacobian is (1−α)·I + α·diag(act′)·W_hh: the leak pulls every eigenvalue of "
-                        "W_hh toward 1, so a small α keeps the gradient near its size for long stretches whatever "
-                        "W_hh is (the echo-state and continuous-time view).")
-    second = ("Eigenvalues outside the circle of radius 1/γ are needed for the linearized dynamics to grow; "
-              "σ_max bounds the growth of any single step." if d.gamma != 1 else
-              "With γ = 1, the circles 1 and 1/γ coincide: eigenvalues outside it are directions that grow in the "
-              "linear regime; σ_max bounds the growth of any single step.")
-    return first + "  \n" + second
+        second = M("Each complex unit multiplies its state by its own λ every step (and the real view shows λ with its "
+                   "conjugate): the gradient from t to T is exactly max|λ|^(T−t), so every |λ| < 1 means it can never "
+                   "explode, and max|λ| sets how far back it reaches.")
+    elif result.config.cell == "leaky":
+        second = M("The step Jacobian is (1−α)·I + α·diag(act′)·W_hh: the leak pulls every eigenvalue of W_hh toward "
+                   "1, so a small α keeps the gradient near its size for long stretches whatever W_hh is (the "
+                   "echo-state and continuous-time view).")
+    elif d.gamma != 1:
+        second = M("Eigenvalues outside the circle of radius 1/γ are needed for the linearized dynamics to grow; "
+                   "σ_max bounds the growth of any single step.")
+    else:
+        second = M("With γ = 1, the circles 1 and 1/γ coincide: eigenvalues outside it are directions that grow in the "
+                   "linear regime; σ_max bounds the growth of any single step.")
+    return M("{first}  \n{second}", first=first, second=second)
 
 
 def _singular_values_text(result: Analysis) -> str:
     """What the singular-value chart shows: how many decades each matrix's singular values span, that they are all
     equal (to rounding), or how many are exactly 0 (the chart has no point for those)."""
-    M = RECURRENCE.get(result.config.cell, "W_hh")
+    name_W = RECURRENCE.get(result.config.cell, "W_hh")
     with np.errstate(divide="ignore"):
         sv = np.log10(np.asarray(result.spectrum.singular_values, dtype=float))  # -inf for an exact 0
     parts = []
-    for name, values in ((M, sv), ("dh_T/dh_0", result.jacobians.log10_sv_full if result.jacobians else None)):
+    for name, values in ((name_W, sv), ("dh_T/dh_0", result.jacobians.log10_sv_full if result.jacobians else None)):
         if values is None or not values.size:
             continue
         finite = values[np.isfinite(values)]
         zeros = int(np.sum(np.isneginf(values)))
         lost = int(np.sum(finite < finite.max() - RESOLUTION_DECADES)) if finite.size else 0  # rounding, not drawn
         finite = finite[finite >= finite.max() - RESOLUTION_DECADES] if finite.size else finite
-        head = (f"{zeros} of the {values.size} singular values of {name} {'is' if zeros == 1 else 'are'} exactly 0"
-                if zeros else "")
-        rest = "the other" if zeros else f"the singular values of {name}"
+        said = {"name": name, "n": values.size, "zeros": zeros, "k": finite.size}
         if finite.size == 1 and not lost:
-            body = f"the other is {pow10_text(float(finite[0]))}"
+            body = M("the other is {value}", value=pow10_text(float(finite[0])))
         elif not finite.size:
-            body = ""
+            body = None
         elif float(finite.max() - finite.min()) < EQUAL_DECADES and not lost:
-            body = f"{'the other' if zeros else 'all'} {finite.size}{'' if zeros else ' singular values of ' + name} " \
-                   f"equal {pow10_text(float(finite.max()))} (within rounding)"
+            body = M("the other {k} equal {value} (within rounding)" if zeros else
+                     "All {k} singular values of {name} equal {value} (within rounding)" if not parts else
+                     "all {k} singular values of {name} equal {value} (within rounding)",
+                     value=pow10_text(float(finite.max())), **said)
         else:
-            body = (f"{rest}{'s' if zeros else ''} span {decades_text(float(finite.max() - finite.min()), lost > 0)} "
-                    "decades")
+            body = M("the others span {decades} decades" if zeros else
+                     "The singular values of {name} span {decades} decades" if not parts else
+                     "the singular values of {name} span {decades} decades",
+                     decades=decades_text(float(finite.max() - finite.min()), lost > 0), **said)
             if lost:
-                body += (f" ({lost} of them lie below float64's resolution, {RESOLUTION_DECADES:g} decades under the "
-                         "largest, and are not drawn)")
-        parts.append(", ".join(p for p in (head, body) if p))
-    text = "; ".join(parts)
-    text = text[:1].upper() + text[1:] + "." if text else ""
+                body = M("{body} ({lost} of them lie below float64's resolution, {resolution:g} decades under the "
+                         "largest, and are not drawn)", body=body, lost=lost, resolution=RESOLUTION_DECADES)
+        if zeros:
+            head = M("{zeros} of the {n} singular values of {name} is exactly 0" if zeros == 1 else
+                     "{zeros} of the {n} singular values of {name} are exactly 0", **said)
+            parts.append(M("{head}, {body}", head=head, body=body) if body is not None else head)
+        elif body is not None:
+            parts.append(body)
+    text = M("{parts}.", parts=M.join("; ", parts)) if parts else ""
     sv_prod = result.jacobians.log10_sv_full if result.jacobians else np.array([])
     sv_prod = sv_prod[np.isfinite(sv_prod)]  # a spread of a decade or more: what is below the resolution only adds
     if sv.size and np.isfinite(sv).all() and float(sv.max() - sv.min()) < EQUAL_DECADES and sv_prod.size > 1 \
             and float(sv_prod.max() - sv_prod.min()) >= 1.0:
-        text += (f" {M} alone is an isometry, but the activation's derivatives are not (mean act' = "
-                 f"{result.diagnosis.mean_dact:.2f}): they break the isometry of the product.")
+        text = M("{text} {M} alone is an isometry, but the activation's derivatives are not (mean act' = {dact:.2f}): "
+                 "they break the isometry of the product.", text=text, M=name_W, dact=result.diagnosis.mean_dact)
     return text
 
 
@@ -291,112 +318,127 @@ def contributions_caption(result: Analysis) -> str:
     c = result.contributions[: result.loss_step]
     finite = np.isfinite(c)
     if zero_state(result):
-        return ("Every term δ_t h_(t−1)ᵀ is exactly zero because the hidden state h_(t−1) is 0 at every step (see "
-                "above): this sequence gives W_hh no gradient at all.")
+        return M("Every term δ_t h_(t−1)ᵀ is exactly zero because the hidden state h_(t−1) is 0 at every step (see "
+                 "above): this sequence gives W_hh no gradient at all.")
     if not finite.any():
-        return ("Every step's term δ_t h_(t−1)ᵀ is exactly zero (the gradient δ_t at every step is 0): the update to "
-                "W_hh learns nothing from this sequence.")
+        return M("Every step's term δ_t h_(t−1)ᵀ is exactly zero (the gradient δ_t at every step is 0): the update to "
+                 "W_hh learns nothing from this sequence.")
     top_t = int(np.nanargmax(np.where(finite, c, -np.inf))) + 1
     top = float(c[top_t - 1])
     small = np.flatnonzero(finite & (c < top - 3))
-    far = (f"{small.size} of {c.size} steps contribute less than 1/1000 of the largest term: the update barely "
-           "learns from them." if small.size else "Every step contributes within a factor 1000 of the largest.")
-    return (f"dL/dW_hh = Σ_t δ_t h_(t−1)ᵀ: the largest term is at t = {top_t} ({pow10_text(top)}).  \n" + far)
+    far = (M("{k} of {n} steps contribute less than 1/1000 of the largest term: the update barely learns from them.",
+             k=small.size, n=c.size) if small.size else
+           M("Every step contributes within a factor 1000 of the largest."))
+    return M("dL/dW_hh = Σ_t δ_t h_(t−1)ᵀ: the largest term is at t = {t} ({value}).  \n{far}", t=top_t,
+             value=pow10_text(top), far=far)
 
 
 def curse_caption(config) -> str:
     """Under the curse-of-memory chart: the sensitivity at the ring's edge against |λ| = 0.5, from the function the
     chart's red curve draws (exactly, not read off its grid)."""
     at, half = (float(curse_of_memory(r, normalized=True)) for r in (config.r_max, 0.5))
-    return (f"The shaded band is this ring, |λ| from {config.r_min:g} to {config.r_max:g}. At |λ| = {config.r_max:g} "
-            f"the state's sensitivity to its own eigenvalue is {pow10_text(at)}, {pow10_text(at - half)} times that "
-            "at |λ| = 0.5 (a long sequence, white-noise input). A long memory (|λ| → 1) keeps the gradient through "
-            "time alive but makes the recurrence itself ever harder to train: the input normalization "
-            "γ = √(1 − |λ|²) keeps the state's size at 1, not this sensitivity (Zucchet & Orvieto 2024).")
+    return M("The shaded band is this ring, |λ| from {lo:g} to {hi:g}. At |λ| = {hi:g} the state's sensitivity to its "
+             "own eigenvalue is {at}, {ratio} times that at |λ| = 0.5 (a long sequence, white-noise input). A long "
+             "memory (|λ| → 1) keeps the gradient through time alive but makes the recurrence itself ever harder to "
+             "train: the input normalization γ = √(1 − |λ|²) keeps the state's size at 1, not this sensitivity "
+             "(Zucchet & Orvieto 2024).", lo=config.r_min, hi=config.r_max, at=pow10_text(at),
+             ratio=pow10_text(at - half))
 
 
 def input_text(config) -> str:
     """The input as a short phrase: ``noise input (scale 0.01, D = 8)``, ``text input 'hello'``, ``zero input``."""
     if config.input_kind == "zeros":
-        return "zero input"
+        return M("zero input")
     if config.input_kind == "text":
-        return f"text input '{config.text}' (one-hot, scale {config.input_scale:g})"
-    return f"{config.input_kind} input (scale {config.input_scale:g}, D = {config.input_size})"
+        return M("text input '{text}' (one-hot, scale {scale:g})", text=config.text, scale=config.input_scale)
+    return M("{kind} input (scale {scale:g}, D = {D})", kind=config.input_kind, scale=config.input_scale,
+             D=config.input_size)
 
 
 def map_base_text(config, settings, axis_title: str) -> str:
     """What a regime map sweeps and every setting it takes from the sidebar (the swept ones left out)."""
     swept = settings.axis
-    gains = (f"the gain g from {settings.gain_min:g} to {settings.gain_max:g} ({settings.gain_points} values, "
-             f"log-spaced) × {axis_title}")
-    seeds = (f"seed {config.seed}" if settings.seeds == 1 else
-             f"{settings.seeds} seeds ({config.seed} to {config.seed + settings.seeds - 1}) per cell")
-    fixed = [] if swept == "cell" else ["vanilla RNN"]
-    fixed += [f"{config.activation}" if swept != "activation" else None,
-              f"{config.init} W_hh" if swept != "init" else None,
-              f"N = {config.hidden_size}" if swept != "hidden_size" else None,
-              f"T = {config.seq_len}" if swept != "seq_len" else None,
-              f"batch {config.batch_size}", input_text(config), f"bias scale {config.bias_scale:g}"]
+    gains = M("the gain g from {lo:g} to {hi:g} ({n} values, log-spaced) × {axis}", lo=settings.gain_min,
+              hi=settings.gain_max, n=settings.gain_points, axis=axis_title)
+    seeds = (M("seed {seed}", seed=config.seed) if settings.seeds == 1 else
+             M("{n} seeds ({first} to {last}) per cell", n=settings.seeds, first=config.seed,
+               last=config.seed + settings.seeds - 1))
+    fixed = [] if swept == "cell" else [M("vanilla RNN")]
+    fixed += [config.activation if swept != "activation" else None,
+              M("{init} W_hh", init=config.init) if swept != "init" else None,
+              M("N = {N}", N=config.hidden_size) if swept != "hidden_size" else None,
+              M("T = {T}", T=config.seq_len) if swept != "seq_len" else None,
+              M("batch {B}", B=config.batch_size), input_text(config), M("bias scale {b:g}", b=config.bias_scale)]
     if swept == "cell":
-        fixed += [f"leak α = {config.leak:g}",
-                  "chrono forget bias" if config.forget_init == "chrono" else f"forget bias {config.forget_bias:g}"]
-    return (f"This map sweeps {gains}, {seeds}. Every other setting is the sidebar's: "
-            + ", ".join(f for f in fixed if f) + ". The rate is measured with the last-step loss.")
+        fixed += [M("leak α = {leak:g}", leak=config.leak),
+                  M("chrono forget bias") if config.forget_init == "chrono" else
+                  M("forget bias {bias:g}", bias=config.forget_bias)]
+    return M("This map sweeps {gains}, {seeds}. Every other setting is the sidebar's: {fixed}. The rate is measured "
+             "with the last-step loss.", gains=gains, seeds=seeds, fixed=M.join(", ", [f for f in fixed if f]))
 
 
 def spectra_caption(config, eigenvalues, spreads: dict, mean_dact: dict, fixed: tuple[str, ...] = ()) -> str:
     """Under the Gaussian-vs-orthogonal comparison: the settings (``fixed``: those the page sets itself, not the
     sidebar), then what the numbers in the table and charts say, including when the activation's derivatives break
     the orthogonal matrix's isometry."""
-    settings = (f"Both networks: gain {config.gain:g}, {config.activation}, {input_text(config)}, N = "
-                f"{config.hidden_size}, T = {config.seq_len}, seed {config.seed}."
-                + (f" The {' and '.join(fixed)} are set here, not in the sidebar" if fixed else "")
-                + (": a small input keeps tanh near its linear range, where the lesson holds." if fixed and
-                   config.activation == "tanh" and config.input_scale <= 0.01 else "." if fixed else ""))
+    settings = M("Both networks: gain {gain:g}, {activation}, {input}, N = {N}, T = {T}, seed {seed}.",
+                 gain=config.gain, activation=config.activation, input=input_text(config), N=config.hidden_size,
+                 T=config.seq_len, seed=config.seed)
+    if fixed:
+        where = (M("The {fixed} are set here, not in the sidebar: a small input keeps tanh near its linear range, "
+                   "where the lesson holds.", fixed=M.join(" and ", fixed)) if config.activation == "tanh" and
+                 config.input_scale <= 0.01 else
+                 M("The {fixed} are set here, not in the sidebar.", fixed=M.join(" and ", fixed)))
+        settings = M("{a} {b}", a=settings, b=where)
     ortho = eigenvalues[eigenvalues["init"] == "orthogonal"]["abs"].to_numpy()
     gauss = eigenvalues[eigenvalues["init"] == "normal"]["abs"].to_numpy()
     on_circle = bool(ortho.size) and bool(np.all(np.abs(ortho - config.gain) <= UNIT_TOL * max(config.gain, 1.0)))
-    eig = (f"The Gaussian W's eigenvalues fill the disc of radius g = {config.gain:g} (circular law; largest |λ| = "
-           f"{gauss.max():.3g})" if gauss.size else "")
-    eig += ("; the orthogonal W's all lie on the circle of radius g." if on_circle else
-            f"; the orthogonal W's have |λ| from {ortho.min():.3g} to {ortho.max():.3g}." if ortho.size else ".")
+    eig = (M("The Gaussian W's eigenvalues fill the disc of radius g = {gain:g} (circular law; largest |λ| = "
+             "{top:.3g})", gain=config.gain, top=gauss.max()) if gauss.size else "")
+    eig = (M("{a}; the orthogonal W's all lie on the circle of radius g.", a=eig) if on_circle else
+           M("{a}; the orthogonal W's have |λ| from {lo:.3g} to {hi:.3g}.", a=eig, lo=ortho.min(), hi=ortho.max())
+           if ortho.size else M("{a}.", a=eig))
     g_w, o_w = spreads.get(("normal", "W_hh")), spreads.get(("orthogonal", "W_hh"))
     g_p, o_p = spreads.get(("normal", "dh_T/dh_0")), spreads.get(("orthogonal", "dh_T/dh_0"))
     lines = [settings, eig]
     if g_w is not None and o_w is not None:
-        lines.append(f"The singular values of W_hh span {decades_text(g_w)} decades for the Gaussian W and "
-                     + ("are all equal for the orthogonal one (dynamical isometry)." if o_w < EQUAL_DECADES else
-                        f"{decades_text(o_w)} for the orthogonal one."))
+        lines.append(M("The singular values of W_hh span {g} decades for the Gaussian W and are all equal for the "
+                       "orthogonal one (dynamical isometry)." if o_w < EQUAL_DECADES else
+                       "The singular values of W_hh span {g} decades for the Gaussian W and {o} for the orthogonal "
+                       "one.", g=decades_text(g_w), o=decades_text(o_w)))
     if g_p is not None and o_p is not None:
-        product = (f"Over T = {config.seq_len} steps the product dh_T/dh_0 spreads them over {decades_text(g_p)} "
-                   f"decades (Gaussian) against {decades_text(o_p)} (orthogonal)")
+        said = {"T": config.seq_len, "g": decades_text(g_p), "o": decades_text(o_p),
+                "dact": mean_dact.get("orthogonal", math.nan)}
+        head = "Over T = {T} steps the product dh_T/dh_0 spreads them over {g} decades (Gaussian) against {o} " \
+               "(orthogonal)"
         if o_p < 1.0 and o_p < g_p - 1.0:
-            product += (": the orthogonal network keeps every direction of the gradient "
-                        + (f"within a factor {pow10_text(o_p)} of the others" if pow10_text(o_p) != "1" else
-                           "at the same size")
-                        + ", none amplified or crushed much more than another.")
+            product = (M(head + ": the orthogonal network keeps every direction of the gradient within a factor "
+                         "{factor} of the others, none amplified or crushed much more than another.",
+                         factor=pow10_text(o_p), **said) if pow10_text(o_p) != "1" else
+                       M(head + ": the orthogonal network keeps every direction of the gradient at the same size, none "
+                         "amplified or crushed much more than another.", **said))
         elif o_p >= 0.5 * g_p:
-            product += (f": the activation's derivatives (mean act' = {mean_dact.get('orthogonal', math.nan):.2f}) "
-                        "break the isometry that the orthogonal W has alone, and it helps little here.")
+            product = M(head + ": the activation's derivatives (mean act' = {dact:.2f}) break the isometry that the "
+                        "orthogonal W has alone, and it helps little here.", **said)
         else:
-            product += (f": less, but the activation's derivatives (mean act' = "
-                        f"{mean_dact.get('orthogonal', math.nan):.2f}) still spread the orthogonal product.")
+            product = M(head + ": less, but the activation's derivatives (mean act' = {dact:.2f}) still spread the "
+                        "orthogonal product.", **said)
         lines.append(product)
-    return "  \n".join(lines)
+    return M.join("  \n", lines)
 
 
 def mean_field_caption(config, below: tuple[int, int] | None) -> str:
     """Under the map's Lyapunov chart: the mean-field curve, and how the measured tanh networks lie against it."""
-    head = ("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
-            "prediction for a large tanh network without input: ln g below g = 1, then ½·ln(g²·E[sech⁴(√Δ·z)]) with "
-            "Δ = g²·E[tanh²(√Δ·z)].")
+    head = M("λ_max along each network's own trajectory (mean ± sd over seeds). The dashed curve is the mean-field "
+             "prediction for a large tanh network without input: ln g below g = 1, then ½·ln(g²·E[sech⁴(√Δ·z)]) "
+             "with Δ = g²·E[tanh²(√Δ·z)].")
     if below is None or not below[1]:
         return head
     n_below, n = below
     driven = config.input_kind != "zeros" and config.input_scale > 0
-    where = (f"every one of the {n} tanh networks lies below it" if n_below == n else
-             f"{n_below} of the {n} tanh networks lie below it")
-    why = (": a driven network is less chaotic." if driven and n_below == n else
-           " (this map's networks have an input; the curve assumes none)." if driven else
-           " (no input here, as the curve assumes; a finite N and T still move the measured values).")
-    return f"{head}  \nMeasured, {where}{why}"
+    where = (M("every one of the {n} tanh networks lies below it", n=n) if n_below == n else
+             M("{k} of the {n} tanh networks lie below it", k=n_below, n=n))
+    why = (M(": a driven network is less chaotic.") if driven and n_below == n else
+           M(" (this map's networks have an input; the curve assumes none).") if driven else
+           M(" (no input here, as the curve assumes; a finite N and T still move the measured values)."))
+    return M("{head}  \nMeasured, {where}{why}", head=head, where=where, why=why)

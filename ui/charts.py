@@ -13,6 +13,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from rnn_core.tidy import quantity_label
+
+from .i18n import decimal_text, tr
+
 # The pages thin their frames (ui.view.thin) before drawing; Altair's 5,000-row guard would only stop a notebook
 # user from drawing a long run in full.
 alt.data_transformers.disable_max_rows()
@@ -79,6 +83,16 @@ def _bottom_legend(columns: int = 1, title: str | None = None, column_width: int
                       **kw)
 
 
+def _names(values: list[str]) -> list[str]:
+    """The values of a map's second axis as the charts show them: a choice's name in the page's language."""
+    return [tr(v) for v in values]
+
+
+def _named_axis(df: pd.DataFrame) -> pd.DataFrame:
+    """A map's frame with its second axis's values and its regimes as the page's language says them."""
+    return df.assign(**{c: df[c].map(tr) for c in ("axis_value", "regime") if c in df and len(df)})
+
+
 def _kind(quantity: str) -> str:
     """``'ref'`` and ``'part'`` for a cell's own curves (``ref:carousel``), else the quantity itself."""
     return quantity.split(":", 1)[0]
@@ -116,12 +130,14 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
     curves; theory lines that leave it are clipped at the frame (they continue off the chart, not bend).
     """
     domain = gradient_domain(df)
+    df = df.assign(label=[tr(quantity_label(q)) if q.startswith(("part:", "ref:")) else tr(lb)
+                          for q, lb in zip(df["quantity"], df["label"], strict=True)])
     # The curves in drawing order (the measured gradient last, on top); a cell's extra curves by kind.
     kinds = {q: _kind(q) for q in df["quantity"].unique()}
     names = sorted(kinds, key=lambda q: (STYLE[kinds[q]][3], q))
     labels = [df.loc[df["quantity"] == q, "label"].iloc[0] for q in names]
     colors = [COLORS.get(q) or EXTRA_COLORS[i % len(EXTRA_COLORS)] for i, q in enumerate(names)]
-    x_title = "time step t" if x == "t" else "lag T − t (steps back from the loss)"
+    x_title = tr("time step t") if x == "t" else tr("lag T − t (steps back from the loss)")
     color = alt.Color("label:N", title=None, sort=labels[::-1], scale=alt.Scale(domain=labels, range=colors),
                       legend=_bottom_legend(legend_columns))
     # One line mark whose width, dash and opacity follow the curve, not one layer per style: layering copies the
@@ -137,29 +153,33 @@ def gradient_chart(df: pd.DataFrame, x: str = "t", legend_columns: int = 2) -> a
 
     return alt.Chart(data).mark_line(clip=True).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False), axis=T_AXIS),
-        y=alt.Y("log10_value:Q", scale=alt.Scale(domain=domain), axis=_pow10_axis("norm (log scale)")),
+        y=alt.Y("log10_value:Q", scale=alt.Scale(domain=domain), axis=_pow10_axis(tr("norm (log scale)"))),
         color=color,
         strokeWidth=by_curve(alt.StrokeWidth, 0),
         strokeDash=by_curve(alt.StrokeDash, 1),
         opacity=by_curve(alt.Opacity, 2),
-        tooltip=[alt.Tooltip("label:N", title="curve"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
-                 alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
+        tooltip=[alt.Tooltip("label:N", title=tr("curve")), alt.Tooltip("t:Q", title="t"),
+                 alt.Tooltip("lag:Q", title=tr("lag")),
+                 alt.Tooltip("log10_value:Q", title=tr("log10 norm"), format=".3f")],
     ).properties(height=HEIGHT).interactive(bind_y=False)
 
 
-def compare_gradient_chart(df: pd.DataFrame, names: list[str]) -> alt.Chart:
-    """Several networks' ``||dL/dh_t||`` on one log axis: ``df`` has the gradient frame's columns and ``network``."""
+def compare_gradient_chart(df: pd.DataFrame, names: list[str], legend_columns: int = 2) -> alt.Chart:
+    """Several networks' ``||dL/dh_t||`` on one log axis: ``df`` has the gradient frame's columns and ``network``;
+    the legend in up to ``legend_columns`` columns (one where long names must fit a phone's width)."""
     lo, hi = (float(df["log10_value"].min()), float(df["log10_value"].max())) if len(df) else (-1.0, 1.0)
     pad = max(1.0, 0.08 * (hi - lo))
     palette = ["#1f4e9c", "#d1495b", "#2ca58d", "#edae49"]
     return alt.Chart(df).mark_line(strokeWidth=2.4, clip=True).encode(
-        x=alt.X("lag:Q", title="lag T − t (steps back from the loss)", scale=alt.Scale(nice=False), axis=T_AXIS),
+        x=alt.X("lag:Q", title=tr("lag T − t (steps back from the loss)"), scale=alt.Scale(nice=False), axis=T_AXIS),
         y=alt.Y("log10_value:Q", scale=alt.Scale(domain=[math.floor(lo - pad), math.ceil(hi + pad)]),
-                axis=_pow10_axis("‖dL/dh_t‖ (log scale)")),
+                axis=_pow10_axis(tr("‖dL/dh_t‖ (log scale)"))),
         color=alt.Color("network:N", title=None, sort=names,
-                        scale=alt.Scale(domain=names, range=palette[:len(names)]), legend=_bottom_legend(2)),
-        tooltip=[alt.Tooltip("network:N"), alt.Tooltip("t:Q"), alt.Tooltip("lag:Q"),
-                 alt.Tooltip("log10_value:Q", title="log10 norm", format=".3f")],
+                        scale=alt.Scale(domain=names, range=palette[:len(names)]),
+                        legend=_bottom_legend(legend_columns)),
+        tooltip=[alt.Tooltip("network:N", title=tr("network")), alt.Tooltip("t:Q", title="t"),
+                 alt.Tooltip("lag:Q", title=tr("lag")),
+                 alt.Tooltip("log10_value:Q", title=tr("log10 norm"), format=".3f")],
     ).properties(height=HEIGHT).interactive(bind_y=False)
 
 
@@ -167,12 +187,13 @@ def curse_chart(df: pd.DataFrame, r_min: float, r_max: float) -> alt.LayerChart:
     """The LRU's curse of memory: ``df`` is :func:`ui.view.curse_frame` (r, curve, log10_value); the ring's band of
     ``|lambda|`` from ``r_min`` to ``r_max`` shaded."""
     data = df[np.isfinite(df["log10_value"])]
+    data = data.assign(curve=data["curve"].map(tr))
     lines = alt.Chart(data).mark_line(strokeWidth=2.4).encode(
-        x=alt.X("r:Q", title="|λ| (eigenvalue modulus)", scale=alt.Scale(domain=[0, 1], nice=False)),
-        y=alt.Y("log10_value:Q", axis=_pow10_axis("expected size (log scale)")),
+        x=alt.X("r:Q", title=tr("|λ| (eigenvalue modulus)"), scale=alt.Scale(domain=[0, 1], nice=False)),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis(tr("expected size (log scale)"))),
         color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#d1495b", "#1f4e9c"]), legend=_bottom_legend()),
-        tooltip=[alt.Tooltip("curve:N"), alt.Tooltip("r:Q", format=".4f"),
-                 alt.Tooltip("log10_value:Q", title="log10", format=".2f")],
+        tooltip=[alt.Tooltip("curve:N", title=tr("curve")), alt.Tooltip("r:Q", title="|λ|", format=".4f"),
+                 alt.Tooltip("log10_value:Q", title=tr("log10"), format=".2f")],
     )
     band = alt.Chart(pd.DataFrame({"lo": [r_min], "hi": [r_max]})).mark_rect(color="#edae49", opacity=0.25).encode(
         x="lo:Q", x2="hi:Q")
@@ -192,13 +213,14 @@ def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None)
     domain = [0.0, 1.0] if activation == "sigmoid" else [-bound, bound]
     scheme = "viridis" if activation == "sigmoid" else "redblue"
     return alt.Chart(data).mark_rect().encode(
-        x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
         x2=alt.X2("t_end:Q"),
-        y=alt.Y("unit:Q", title="hidden unit", scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("unit:Q", title=tr("hidden unit"), scale=alt.Scale(nice=False), axis=T_AXIS),
         y2=alt.Y2("unit_end:Q"),
         color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme=scheme, domain=domain, clamp=True,
                                                           reverse=scheme == "redblue")),
-        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("unit:Q"), alt.Tooltip("h:Q", format=".4g")],
+        tooltip=[alt.Tooltip("t:Q", title="t"), alt.Tooltip("unit:Q", title=tr("unit")),
+                 alt.Tooltip("h:Q", title="h", format=".4g")],
     ).properties(height=HEIGHT)
 
 
@@ -206,10 +228,11 @@ def unit_lines_chart(df: pd.DataFrame, units: list[int]) -> alt.Chart:
     """A few units' trajectories ``h_t``. ``df`` is :func:`rnn_core.tidy.states_frame`."""
     data = df[df["unit"].isin(units)]
     return alt.Chart(data).mark_line(strokeWidth=1.5, opacity=0.9).encode(
-        x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
-        y=alt.Y("h:Q", title="h_t"),
-        color=alt.Color("unit:N", title="unit", legend=alt.Legend(orient="right")),
-        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("unit:N"), alt.Tooltip("h:Q", format=".4g")],
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("h:Q", title=tr("h_t")),
+        color=alt.Color("unit:N", title=tr("unit"), legend=alt.Legend(orient="right")),
+        tooltip=[alt.Tooltip("t:Q", title="t"), alt.Tooltip("unit:N", title=tr("unit")),
+                 alt.Tooltip("h:Q", title="h", format=".4g")],
     ).properties(height=220)
 
 
@@ -218,11 +241,11 @@ def state_norm_chart(df: pd.DataFrame) -> alt.Chart:
     data = df[df["valid"] & np.isfinite(df["log10_norm_h"])]
     span = float(data["log10_norm_h"].max() - data["log10_norm_h"].min()) if len(data) else 0.0
     return alt.Chart(data).mark_line(color="#1f4e9c", strokeWidth=2).encode(
-        x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
-        y=alt.Y("log10_norm_h:Q", axis=_pow10_axis("‖h_t‖ (log scale)", decades=span > 2),
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("log10_norm_h:Q", axis=_pow10_axis(tr("‖h_t‖ (log scale)"), decades=span > 2),
                 scale=_at_least_decades(data["log10_norm_h"])),
-        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("log10_norm_h:Q", title="log10 ‖h_t‖", format=".3f")],
-    ).properties(height=200, title="size of the state ‖h_t‖")
+        tooltip=[alt.Tooltip("t:Q", title="t"), alt.Tooltip("log10_norm_h:Q", title=tr("log10 ‖h_t‖"), format=".3f")],
+    ).properties(height=200, title=tr("size of the state ‖h_t‖"))
 
 
 def shows_saturation(df: pd.DataFrame) -> bool:
@@ -233,13 +256,13 @@ def shows_saturation(df: pd.DataFrame) -> bool:
 def saturation_chart(df: pd.DataFrame, activation: str) -> alt.Chart:
     """The fraction of saturated units (or dead ReLUs) along the sequence, where :func:`shows_saturation`. ``df`` is
     step_frame."""
-    label = "dead ReLUs" if activation in ("relu", "leaky_relu") else "saturated units"
+    label = tr("fraction of dead ReLUs") if activation in ("relu", "leaky_relu") else tr("fraction of saturated units")
     return alt.Chart(df[df["valid"]]).mark_area(color="#c8553d", opacity=0.6, line=True).encode(
-        x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
-        y=alt.Y("saturated:Q", title=f"fraction of {label}", scale=alt.Scale(domain=[0, 1]),
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("saturated:Q", title=label, scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("saturated:Q", format=".1%")],
-    ).properties(height=200, title=f"fraction of {label}")
+        tooltip=[alt.Tooltip("t:Q", title="t"), alt.Tooltip("saturated:Q", title=tr("fraction"), format=".1%")],
+    ).properties(height=200, title=label)
 
 
 def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) -> alt.Chart:
@@ -248,23 +271,23 @@ def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) ->
     ``df`` is :func:`rnn_core.tidy.spectrum_frame`. The axes share one domain on a square plot, so circles look
     round; :data:`SQUARE` px, which with its axes fits a phone's column (358 px).
     """
-    radii = {"|λ| = 1 (unit circle)": 1.0}
+    radii = {tr("|λ| = 1 (unit circle)"): 1.0}
     if gamma != 1.0:
-        radii[f"|λ| = 1/γ = {1 / gamma:g}"] = 1.0 / gamma
+        radii[tr("|λ| = 1/γ = {radius:g}", radius=1 / gamma)] = 1.0 / gamma
     theta = np.linspace(0, 2 * np.pi, 181)
     circles = pd.concat([pd.DataFrame({"re": r * np.cos(theta), "im": r * np.sin(theta), "circle": name,
                                        "order": np.arange(theta.size)}) for name, r in radii.items()])
     reach = max([1.0 / gamma, 1.0, float(df["abs"].max()) if len(df) else 1.0]) * 1.1
     scale = alt.Scale(domain=[-reach, reach], nice=False)
     ring = alt.Chart(circles).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.X("re:Q", scale=scale, title="Re λ"), y=alt.Y("im:Q", scale=scale, title="Im λ"),
+        x=alt.X("re:Q", scale=scale, title=tr("Re λ")), y=alt.Y("im:Q", scale=scale, title=tr("Im λ")),
         order=alt.Order("order:Q"),
         color=alt.Color("circle:N", title=None, scale=alt.Scale(range=["#555555", "#d1495b"]),
                         legend=_bottom_legend()))
     dots = alt.Chart(df).mark_circle(size=36, color="#1f4e9c", opacity=0.8).encode(
         x=alt.X("re:Q", scale=scale), y=alt.Y("im:Q", scale=scale),
-        tooltip=[alt.Tooltip("re:Q", format=".4f"), alt.Tooltip("im:Q", format=".4f"),
-                 alt.Tooltip("abs:Q", title="|λ|", format=".4f")])
+        tooltip=[alt.Tooltip("re:Q", title="Re λ", format=".4f"), alt.Tooltip("im:Q", title="Im λ", format=".4f"),
+                 alt.Tooltip("abs:Q", title=tr("|λ|"), format=".4f")])
     return (ring + dots).properties(width=SQUARE, height=SQUARE)
 
 
@@ -273,27 +296,28 @@ def contributions_chart(df: pd.DataFrame) -> alt.Chart:
     data = df[np.isfinite(df["log10_contribution"])]
     lo = math.floor(float(data["log10_contribution"].min())) - 1 if len(data) else -1
     return alt.Chart(data.assign(base=lo)).mark_bar(color="#2ca58d").encode(
-        x=alt.X("t:Q", title="time step t", scale=alt.Scale(nice=False), axis=T_AXIS),
-        y=alt.Y("log10_contribution:Q", axis=_pow10_axis("‖term_t‖ (log scale)"), scale=alt.Scale(zero=False)),
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("log10_contribution:Q", axis=_pow10_axis(tr("‖term_t‖ (log scale)")), scale=alt.Scale(zero=False)),
         y2=alt.Y2("base:Q"),
-        tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("log10_contribution:Q", title="log10 ‖δ_t h_{t−1}ᵀ‖", format=".3f")],
+        tooltip=[alt.Tooltip("t:Q", title="t"),
+                 alt.Tooltip("log10_contribution:Q", title=tr("log10 ‖δ_t h_{t−1}ᵀ‖"), format=".3f")],
     ).properties(height=240)
 
 
 def singular_values_chart(df: pd.DataFrame) -> alt.Chart:
     """Singular values (log scale) of W_hh and of the whole Jacobian product, by index."""
     return alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
-        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)"),
+        x=alt.X("index:Q", title=tr("index i (descending)"), axis=T_AXIS),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis(tr("σ_i (log scale)")),
                 scale=_at_least_decades(df["log10_value"], zero=True)),
         color=alt.Color("matrix:N", title=None, legend=_bottom_legend()),
-        tooltip=[alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
-                 alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
+        tooltip=[alt.Tooltip("matrix:N", title=tr("matrix")), alt.Tooltip("index:Q", title="i"),
+                 alt.Tooltip("log10_value:Q", title=tr("log10 σ"), format=".3f")],
     ).properties(height=240)
 
 
-def _log_gain_x(title: str = "gain g (log scale)") -> alt.X:
-    return alt.X("gain:Q", title=title, scale=alt.Scale(type="log", nice=False))
+def _log_gain_x() -> alt.X:
+    return alt.X("gain:Q", title=tr("gain g (log scale)"), scale=alt.Scale(type="log", nice=False))
 
 
 def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.DataFrame,
@@ -306,10 +330,12 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
     """
     values = cells[column].to_numpy(dtype=float)
     reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
-    title = "log10 rate per step" if column == "log10_rate" else "λ_max per step"
+    title = tr("log10 rate per step") if column == "log10_rate" else tr("λ_max per step")
+    cells, contour, theory, order = _named_axis(cells), _named_axis(contour), _named_axis(theory), _names(order)
+    theory = theory.assign(line=theory["line"].map(tr))
     y = alt.Y("axis_value:N", title=axis_title, sort=order)
     heat = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.3).encode(
-        x=alt.X("gain_lo:Q", title="gain g (log scale)", scale=alt.Scale(type="log", nice=False)),
+        x=alt.X("gain_lo:Q", title=tr("gain g (log scale)"), scale=alt.Scale(type="log", nice=False)),
         x2=alt.X2("gain_hi:Q"),
         y=y,
         color=alt.Color(f"{column}:Q", title=title,
@@ -318,22 +344,23 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
                         legend=alt.Legend(orient="bottom", direction="horizontal", titleLimit=400,
                                           gradientLength=alt.ExprRef(expr="clamp(width - 40, 120, 320)"))),
         href=alt.Href("href:N"),
-        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", format=".4g"),
-                 alt.Tooltip("log10_rate:Q", title="log10 rate", format=".3f"),
-                 alt.Tooltip("lyapunov_max:Q", title="λ_max", format=".3f"), alt.Tooltip("regime:N"),
-                 alt.Tooltip("pascanu:Q", title="γ·σ_max", format=".3g")],
+        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", title=tr("gain"), format=".4g"),
+                 alt.Tooltip("log10_rate:Q", title=tr("log10 rate"), format=".3f"),
+                 alt.Tooltip("lyapunov_max:Q", title=tr("λ_max"), format=".3f"),
+                 alt.Tooltip("regime:N", title=tr("regime")),
+                 alt.Tooltip("pascanu:Q", title=tr("γ·σ_max"), format=".3g")],
     )
-    marks = alt.Chart(contour.assign(line="measured rate = 1")).mark_point(
+    marks = alt.Chart(contour.assign(line=tr("measured rate = 1"))).mark_point(
         shape="diamond", filled=True, size=110, color="black").encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         # the shape scale's own range would draw circles whatever the mark says
         shape=alt.Shape("line:N", title=None, scale=alt.Scale(range=["diamond"]), legend=_bottom_legend()),
-        tooltip=[alt.Tooltip("gain:Q", title="measured crossing", format=".3g")])
+        tooltip=[alt.Tooltip("gain:Q", title=tr("measured crossing"), format=".3g")])
     lines = alt.Chart(theory).mark_tick(thickness=3, size=26).encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,
         color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#111111", "#edae49"]),
                         legend=_bottom_legend(symbolType=VERTICAL_TICK, symbolSize=200)),
-        tooltip=[alt.Tooltip("line:N"), alt.Tooltip("gain:Q", format=".3g")])
+        tooltip=[alt.Tooltip("line:N", title=tr("line")), alt.Tooltip("gain:Q", title=tr("gain"), format=".3g")])
     return alt.layer(heat, lines, marks).resolve_scale(color="independent").properties(height=alt.Step(44))
 
 
@@ -342,19 +369,20 @@ def lyapunov_gain_chart(summary: pd.DataFrame, mean_field: pd.DataFrame | None, 
     """Measured lambda_max against the gain, mean ± sd over seeds, with the tanh mean-field curve when given."""
     data = summary.assign(lo=summary["lyapunov_max"] - summary["lyapunov_sd"],
                           hi=summary["lyapunov_max"] + summary["lyapunov_sd"])
-    data = data[np.isfinite(data["lyapunov_max"])]
+    data, order = _named_axis(data[np.isfinite(data["lyapunov_max"])]), _names(order)
     color = alt.Color("axis_value:N", title=axis_title, sort=order,
                       legend=_bottom_legend(len(order), title=axis_title, column_width=130))
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18)).encode(
-        x=_log_gain_x(), y=alt.Y("lyapunov_max:Q", title="λ_max (natural log per step)"), color=color,
-        tooltip=[alt.Tooltip("axis_value:N"), alt.Tooltip("gain:Q", format=".4g"),
-                 alt.Tooltip("lyapunov_max:Q", format=".4f"), alt.Tooltip("lyapunov_sd:Q", title="sd", format=".3f")])
+        x=_log_gain_x(), y=alt.Y("lyapunov_max:Q", title=tr("λ_max (natural log per step)")), color=color,
+        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", title=tr("gain"), format=".4g"),
+                 alt.Tooltip("lyapunov_max:Q", title="λ_max", format=".4f"),
+                 alt.Tooltip("lyapunov_sd:Q", title=tr("sd"), format=".3f")])
     bars = alt.Chart(data).mark_errorbar(thickness=1.5).encode(
-        x=_log_gain_x(), y=alt.Y("lo:Q", title="λ_max (natural log per step)"), y2=alt.Y2("hi:Q"), color=color)
+        x=_log_gain_x(), y=alt.Y("lo:Q", title=tr("λ_max (natural log per step)")), y2=alt.Y2("hi:Q"), color=color)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888888", strokeDash=[2, 2]).encode(y=alt.Y("y:Q"))
     layers = [zero, bars, line]
     if mean_field is not None:
-        mf = mean_field.assign(curve="mean-field theory (tanh, no input)")
+        mf = mean_field.assign(curve=tr("mean-field theory (tanh, no input)"))
         mf = mf[np.isfinite(mf["lyapunov_max"])]
         layers.append(alt.Chart(mf).mark_line(color="black", strokeDash=[7, 4], strokeWidth=2).encode(
             x=_log_gain_x(), y=alt.Y("lyapunov_max:Q"),
@@ -378,6 +406,8 @@ def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> 
     lag and up it by log10 norm, from 1e-12 to 1e12. Points beyond that range are left out; a dashed line in each
     panel marks a norm of 1.
     """
+    curves, order = _named_axis(curves), _names(order)
+    curves = curves.assign(gain_label=curves["gain_label"].map(decimal_text))
     gains = list(dict.fromkeys(curves.sort_values("gain")["gain_label"]))
     rows, cols = {v: i for i, v in enumerate(order)}, {g: i for i, g in enumerate(gains)}
     inner = 1.0 - MULTIPLES_GAP
@@ -386,6 +416,7 @@ def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> 
     data = data.assign(px=data["gain_label"].map(cols) + (data["lag"] - lo) / span * inner,
                        py=data["axis_value"].map(rows) + (MULTIPLES_RANGE - data["log10_norm"])
                        / (2 * MULTIPLES_RANGE) * inner)
+    data = data[["axis_value", "gain_label", "regime", "lag", "log10_norm", "px", "py"]]  # what the chart draws
     shown = [v for v in order if v in set(curves["axis_value"])]
     cells = pd.DataFrame([(c, r) for r in (rows[v] for v in shown) for c in range(len(gains))], columns=["c", "r"])
     cells = cells.assign(c2=cells["c"] + inner, r2=cells["r"] + inner, one=cells["r"] + inner / 2)
@@ -410,10 +441,12 @@ def small_multiples(curves: pd.DataFrame, order: list[str], axis_title: str) -> 
     lines = alt.Chart(data).mark_line(strokeWidth=1.6).encode(
         x=x("px:Q"), y=y("py:Q"), order=alt.Order("lag:Q"),
         detail=[alt.Detail("axis_value:N"), alt.Detail("gain_label:N")],
-        color=alt.Color("regime:N", scale=alt.Scale(domain=list(REGIME_COLORS), range=list(REGIME_COLORS.values())),
+        color=alt.Color("regime:N", scale=alt.Scale(domain=[tr(r) for r in REGIME_COLORS],
+                                                    range=list(REGIME_COLORS.values())),
                         legend=_bottom_legend()),
-        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain_label:N", title="gain"),
-                 alt.Tooltip("lag:Q"), alt.Tooltip("log10_norm:Q", title="log10 ‖dL/dh‖", format=".2f")])
+        tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain_label:N", title=tr("gain")),
+                 alt.Tooltip("lag:Q", title=tr("lag")),
+                 alt.Tooltip("log10_norm:Q", title=tr("log10 ‖dL/dh‖"), format=".2f")])
     return alt.layer(frame, level, lines).properties(height=MULTIPLES_ROW * len(order))
 
 
@@ -422,14 +455,15 @@ def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
     that the circular law predicts for the normal initializer. The squares one under another: two side by side
     (600 px) ran off a projector's column at 1024 px and off a phone."""
     theta = np.linspace(0, 2 * np.pi, 181)
+    eig = eig.assign(init=eig["init"].map(tr))
     inits = list(dict.fromkeys(eig["init"]))
     ring = pd.concat([pd.DataFrame({"re": gain * np.cos(theta), "im": gain * np.sin(theta),
                                     "order": np.arange(theta.size), "init": i, "kind": "ring"}) for i in inits])
     data = pd.concat([eig.assign(kind="eig", order=0), ring], ignore_index=True)
     reach = max(float(eig["abs"].max()) if len(eig) else 1.0, gain, 1.0) * 1.1
     scale = alt.Scale(domain=[-reach, reach], nice=False)
-    base = alt.Chart(data).encode(x=alt.X("re:Q", scale=scale, title="Re λ"),
-                                  y=alt.Y("im:Q", scale=scale, title="Im λ"))
+    base = alt.Chart(data).encode(x=alt.X("re:Q", scale=scale, title=tr("Re λ")),
+                                  y=alt.Y("im:Q", scale=scale, title=tr("Im λ")))
     circle = base.transform_filter("datum.kind == 'ring'").mark_line(color="#d1495b", strokeDash=[5, 3]).encode(
         order=alt.Order("order:Q"))
     dots = base.transform_filter("datum.kind == 'eig'").mark_circle(size=22, color="#1f4e9c", opacity=0.75)
@@ -440,27 +474,31 @@ def spectra_comparison_chart(eig: pd.DataFrame, gain: float) -> alt.FacetChart:
 def sv_comparison_chart(df: pd.DataFrame) -> alt.Chart:
     """Singular values (log scale) of W_hh and of dh_T/dh_0 for several initializers (``init, matrix, index,
     log10_value``): orthogonal keeps them at one value, Gaussian spreads them."""
+    df = df.assign(init=df["init"].map(tr))
     return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("index:Q", title="index i (descending)", axis=T_AXIS),
-        y=alt.Y("log10_value:Q", axis=_pow10_axis("σ_i (log scale)"),
+        x=alt.X("index:Q", title=tr("index i (descending)"), axis=T_AXIS),
+        y=alt.Y("log10_value:Q", axis=_pow10_axis(tr("σ_i (log scale)")),
                 scale=_at_least_decades(df["log10_value"], zero=True)),
-        color=alt.Color("init:N", title="initializer", legend=_bottom_legend(title="initializer")),
+        color=alt.Color("init:N", title=tr("initializer"), legend=_bottom_legend(title=tr("initializer"))),
         # the two matrices by point shape as well (dashes vanish under dense points): one legend, two symbols
         strokeDash=alt.StrokeDash("matrix:N", title=None, legend=_bottom_legend()),
         shape=alt.Shape("matrix:N", title=None, scale=alt.Scale(range=["circle", "square"]),
                         legend=_bottom_legend()),
-        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("matrix:N"), alt.Tooltip("index:Q"),
-                 alt.Tooltip("log10_value:Q", title="log10 σ", format=".3f")],
+        tooltip=[alt.Tooltip("init:N", title=tr("initializer")), alt.Tooltip("matrix:N", title=tr("matrix")),
+                 alt.Tooltip("index:Q", title="i"),
+                 alt.Tooltip("log10_value:Q", title=tr("log10 σ"), format=".3f")],
     ).properties(height=HEIGHT)
 
 
 def lyapunov_spectrum_chart(df: pd.DataFrame) -> alt.Chart:
     """The top Lyapunov exponents (``init, index, exponent``) per initializer."""
+    df = df.assign(init=df["init"].map(tr))
     return alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("index:Q", title="exponent i", axis=T_AXIS),
-        y=alt.Y("exponent:Q", title="λ_i (per step)"),
-        color=alt.Color("init:N", title="initializer", legend=_bottom_legend(title="initializer")),
-        tooltip=[alt.Tooltip("init:N"), alt.Tooltip("index:Q"), alt.Tooltip("exponent:Q", format=".4f")],
+        x=alt.X("index:Q", title=tr("exponent i"), axis=T_AXIS),
+        y=alt.Y("exponent:Q", title=tr("λ_i (per step)")),
+        color=alt.Color("init:N", title=tr("initializer"), legend=_bottom_legend(title=tr("initializer"))),
+        tooltip=[alt.Tooltip("init:N", title=tr("initializer")), alt.Tooltip("index:Q", title="i"),
+                 alt.Tooltip("exponent:Q", title="λ_i", format=".4f")],
     ).properties(height=HEIGHT)
 
 
@@ -469,38 +507,41 @@ def letters_heatmap(df: pd.DataFrame, letters: str) -> alt.Chart:
     data = df[df["t"] >= 1].assign(letter=lambda d: [f"t={t}: {letters[(t - 1) % len(letters)]}" for t in d["t"]])
     order = list(dict.fromkeys(data.sort_values("t")["letter"]))
     return alt.Chart(data).mark_rect(stroke="white", strokeWidth=1).encode(
-        x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("unit:O", title="hidden unit"),
+        x=alt.X("letter:O", title=tr("letter read"), sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("unit:O", title=tr("hidden unit")),
         color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
-        tooltip=[alt.Tooltip("letter:O"), alt.Tooltip("unit:O"), alt.Tooltip("h:Q", format=".4f")],
+        tooltip=[alt.Tooltip("letter:O", title=tr("letter read")), alt.Tooltip("unit:O", title=tr("unit")),
+                 alt.Tooltip("h:Q", title="h", format=".4f")],
     ).properties(height=alt.Step(26))  # as wide as its column: ui.cache.draw fits the width
 
 
 def letters_lines(df: pd.DataFrame, letters: str, units: list[int]) -> alt.Chart:
     """A few hidden units along a short text (``df`` is states_frame)."""
     data = df[df["unit"].isin(units)].assign(
-        letter=lambda d: ["start" if t == 0 else f"{t}: {letters[(t - 1) % len(letters)]}" for t in d["t"]])
+        letter=lambda d: [tr("start") if t == 0 else f"{t}: {letters[(t - 1) % len(letters)]}" for t in d["t"]])
     order = list(dict.fromkeys(data.sort_values("t")["letter"]))
     return alt.Chart(data).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("letter:O", title="letter read", sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("h:Q", title="h_t", scale=alt.Scale(domain=[-1, 1])),
-        color=alt.Color("unit:N", title="unit"),
-        tooltip=[alt.Tooltip("letter:O"), alt.Tooltip("unit:N"), alt.Tooltip("h:Q", format=".4f")],
+        x=alt.X("letter:O", title=tr("letter read"), sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("h:Q", title=tr("h_t"), scale=alt.Scale(domain=[-1, 1])),
+        color=alt.Color("unit:N", title=tr("unit")),
+        tooltip=[alt.Tooltip("letter:O", title=tr("letter read")), alt.Tooltip("unit:N", title=tr("unit")),
+                 alt.Tooltip("h:Q", title="h", format=".4f")],
     ).properties(height=220)
 
 
-def clipping_chart(log10_before: float, threshold: float = 1.0,
-                   labels: tuple[str, str] = ("before clipping", "after clipping")) -> alt.Chart:
-    """The norm of dL/dW_hh before and after clipping to ``threshold`` (log axis); ``labels`` name the two bars."""
+def clipping_chart(log10_before: float, threshold: float = 1.0) -> alt.Chart:
+    """The norm of dL/dW_hh before and after clipping to ``threshold`` (log axis)."""
+    labels = (tr("before clipping"), tr("after clipping at {threshold:g}", threshold=threshold))
     after = min(log10_before, math.log10(threshold))
     df = pd.DataFrame({"when": list(labels), "log10_norm": [log10_before, after]})
     low = math.floor(min(0.0, after, log10_before)) - 1
     return alt.Chart(df.assign(base=low)).mark_bar(width=50).encode(
         x=alt.X("when:N", title=None, sort=list(labels), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("log10_norm:Q", axis=_pow10_axis("‖dL/dW_hh‖ (log scale)")),
+        y=alt.Y("log10_norm:Q", axis=_pow10_axis(tr("‖dL/dW_hh‖ (log scale)"))),
         y2=alt.Y2("base:Q"),
         color=alt.Color("when:N", legend=None, scale=alt.Scale(domain=list(labels), range=["#c8553d", "#4a9c5d"])),
-        tooltip=[alt.Tooltip("when:N"), alt.Tooltip("log10_norm:Q", title="log10 norm", format=".3f")],
+        tooltip=[alt.Tooltip("when:N", title=tr("when")),
+                 alt.Tooltip("log10_norm:Q", title=tr("log10 norm"), format=".3f")],
     ).properties(height=240)
 
 
@@ -522,15 +563,3 @@ def unfolded_dot(letters: str) -> str:
         lines.append(f"{{rank=same; x{t}; h{t};}}")
     lines.append("}")
     return "\n".join(lines)
-
-
-def compare_gradient_chart_titled(df: pd.DataFrame, names: list[str], x_title: str, y_title: str,
-                                  network_title: str = "network", legend_columns: int = 2) -> alt.Chart:
-    """:func:`compare_gradient_chart` with the axis titles, the tooltip's name for a curve and the legend's columns
-    given (a translated page; one column where long names must fit a phone's width)."""
-    chart = compare_gradient_chart(df, names)
-    chart.encoding.x.title = x_title
-    chart.encoding.y["axis"]["title"] = y_title  # `.axis` is Altair's property setter, not the Axis
-    chart.encoding.color["legend"]["columns"] = legend_columns
-    chart.encoding.tooltip[0].title = network_title
-    return chart

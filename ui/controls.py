@@ -11,13 +11,14 @@ from typing import Any
 import streamlit as st
 
 from rnn_core import ACTIVATIONS, Config
-from rnn_core.config import FIELDS, UI_MAX_WORK, check_work
+from rnn_core.config import FIELDS, UI_MAX_WORK, check_work, message_of
 from rnn_core.phase import AXES, VIEWS, MapSettings
 from rnn_core.presets import COMPARISONS, COMPARISONS_BY_SLUG, PRESETS, PRESETS_BY_NAME, VARIANTS, VARIANTS_BY_SLUG
 
+from .i18n import bound, num, tr
 from .map_view import AXIS_TITLES
 from .state import VALUES, bind, load_url_once, preset_from_link, set_values
-from .text import LANGUAGES, TEXTS
+from .text import LANGUAGES
 
 # The gain slider's stops: round numbers on a log scale, each activation's standard gain, every preset's gain. The
 # options must not change between reruns (that would reset the widget), so a gain from a link joins them once per
@@ -30,7 +31,9 @@ GAIN_GRID = sorted({0.0, 20.0, *(round(m * 10.0**e, 6) for e in range(-2, 2) for
 SLIDERS = ("seq_len", "hidden_size")
 CELL_LABELS = {"rnn": "vanilla RNN", "leaky": "leaky RNN", "lstm": "LSTM", "gru": "GRU",
                "lru": "LRU (linear recurrent unit)"}
-CHOICE_LABELS = {"cell": CELL_LABELS.get}
+LOSS_LABELS = {"last": "last step", "all": "every step"}
+# Every choice is shown in the page's language: its label here, or the choice's own name (``tr`` of 'noise').
+CHOICE_LABELS = {"cell": CELL_LABELS, "loss": LOSS_LABELS}
 # The settings of one cell only: hidden for the others.
 CELL_FIELDS = {"leak": ("leaky",), "forget_init": ("lstm",), "forget_bias": ("lstm",), "r_min": ("lru",),
                "r_max": ("lru",), "max_phase": ("lru",)}
@@ -45,21 +48,26 @@ def apply_preset() -> None:
 
 def _format_gain(g: float) -> str:
     marks = [name for name, a in ACTIVATIONS.items() if a.standard_gain == g and name != "leaky_relu"]
-    return f"{g:.4g}" + (f"  ★ standard for {', '.join(marks)}" if marks else "")
+    return num(g, ".4g") + ("  " + tr("★ standard for {names}", names=", ".join(tr(m) for m in marks)) if marks else "")
+
+
+def _format_choice(name: str):
+    labels = CHOICE_LABELS.get(name, {})
+    return lambda choice: tr(labels.get(choice, str(choice)))
 
 def _widget(name: str, values: dict[str, Any]) -> Any:
     """One sidebar widget for field ``name``, built from its declaration in :class:`Config`."""
     f = FIELDS[name]
     spec = f.metadata
-    common = {"label": spec["label"], "help": spec["help"]}
+    common = {"label": tr(spec["label"]), "help": tr(spec["help"])}
     if spec["choices"] is not None:
         options = list(spec["choices"])
-        return st.selectbox(options=options, format_func=CHOICE_LABELS.get(name, str), **common,
+        return st.selectbox(options=options, format_func=bound(_format_choice(name)), **common,
                             **bind(VALUES, name, "index", options))
     common.update(bind(VALUES, name))
     if name == "gain":
         options = sorted({*GAIN_GRID, st.session_state["gain_extra"], values["gain"]})
-        return st.select_slider(options=options, format_func=_format_gain, **common)
+        return st.select_slider(options=options, format_func=bound(_format_gain), **common)
     if name == "text":
         return st.text_input(max_chars=spec["hi"], **common)
     if f.type in ("int", int):
@@ -85,8 +93,9 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
     if frozenset(FIELDS) <= frozenset(skip):
         return _validated(values)
     with st.sidebar:
-        picked = st.selectbox("Preset", [p.name for p in PRESETS], index=None, key="preset", on_change=apply_preset,
-                              placeholder="Choose a preset…", help="Sets every control at once.")
+        picked = st.selectbox(tr("Preset"), [p.name for p in PRESETS], index=None, key="preset", format_func=bound(tr),
+                              on_change=apply_preset, placeholder=tr("Choose a preset…"),
+                              help=tr("Sets every control at once."))
         if picked is not None:
             # The callback sets the menu back to None before the run, unless Streamlit ran none: on the first run of a
             # session, which a browser reconnecting after a server restart starts with the user's pick in it. The
@@ -104,11 +113,11 @@ def sidebar(skip: tuple[str, ...] = ()) -> Config:
             shown = [n for n in names if n not in hidden and not _irrelevant(n, seen)]
             if not shown:
                 continue
-            st.subheader(title)
+            st.subheader(tr(title))
             for name in shown:
                 values[name] = _widget(name, values)
                 if name == "gain":
-                    st.caption("★ marks each activation's standard gain: tanh 5/3, relu √2, linear and sigmoid 1.")
+                    st.caption(tr("★ marks each activation's standard gain: tanh 5/3, relu √2, linear and sigmoid 1."))
     return _validated(values)
 
 def _irrelevant(name: str, values: dict[str, Any]) -> bool:
@@ -134,42 +143,41 @@ def _validated(values: dict[str, Any]) -> Config:
         check_work(config, UI_MAX_WORK)
     except ValueError as err:
         st.session_state[VALUES] = values  # the controls keep what they show
-        st.sidebar.error(f"{err}. Showing the last valid settings.")
+        st.sidebar.error(tr("{error}. Showing the last valid settings.", error=message_of(err)))
         return Config.from_dict(st.session_state["last_good"])
     st.session_state[VALUES] = config.to_dict()
     st.session_state["last_good"] = config.to_dict()
     return config
 
-def language_control() -> tuple[dict[str, Any], tuple[str, ...]]:
-    """The tour's language switch (kept in the URL as ``lang``); puts the chosen texts in ``tour_text``."""
+def language_control() -> None:
+    """Every page's language switch (kept in the URL as ``lang``). Its label is in both languages: whoever cannot
+    read the page's language finds it."""
     load_url_once()
-    lang = st.segmented_control(TEXTS["en"]["language"] + " / " + TEXTS["da"]["language"], list(LANGUAGES),
-                                format_func=LANGUAGES.get, required=True, **bind("prefs", "lang", "default"))
+    lang = st.segmented_control("Language / Sprog", list(LANGUAGES), format_func=LANGUAGES.get, required=True,
+                                **bind("prefs", "lang", "default"))
     st.session_state["prefs"]["lang"] = lang
-    st.session_state["tour_text"] = TEXTS[lang]
-    return {}, ()
 
 def map_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
     """The regime map's own controls (in the sidebar, kept in the URL); returns its settings and controls to skip."""
     load_url_once()
     values = dict(st.session_state["map_values"])
-    st.subheader("Map")
-    values["axis"] = st.selectbox("Second axis", list(AXES), format_func=AXIS_TITLES.get,
-                                  help="What varies down the map, beside the gain.",
+    st.subheader(tr("Map"))
+    values["axis"] = st.selectbox(tr("Second axis"), list(AXES), format_func=bound(lambda a: tr(AXIS_TITLES[a])),
+                                  help=tr("What varies down the map, beside the gain."),
                                   **bind("map_values", "axis", "index", AXES))
-    values["view"] = st.radio("Colour by", list(VIEWS), horizontal=True,
-                              format_func={"rate": "gradient rate", "lyapunov": "λ_max"}.get,
+    values["view"] = st.radio(tr("Colour by"), list(VIEWS), horizontal=True,
+                              format_func=bound(lambda v: tr({"rate": "gradient rate", "lyapunov": "λ_max"}[v])),
                               **bind("map_values", "view", "index", VIEWS))
     a, b = st.columns(2)
-    values["gain_min"] = a.number_input("Gain from", 0.001, 100.0, format="%g", **bind("map_values", "gain_min"))
-    values["gain_max"] = b.number_input("Gain to", 0.001, 100.0, format="%g", **bind("map_values", "gain_max"))
+    values["gain_min"] = a.number_input(tr("Gain from"), 0.001, 100.0, format="%g", **bind("map_values", "gain_min"))
+    values["gain_max"] = b.number_input(tr("Gain to"), 0.001, 100.0, format="%g", **bind("map_values", "gain_max"))
     a, b = st.columns(2)
-    values["gain_points"] = a.number_input("Gains", 2, 80, step=1, **bind("map_values", "gain_points"))
-    values["seeds"] = b.number_input("Seeds per cell", 1, 8, step=1, **bind("map_values", "seeds"))
+    values["gain_points"] = a.number_input(tr("Gains"), 2, 80, step=1, **bind("map_values", "gain_points"))
+    values["seeds"] = b.number_input(tr("Seeds per cell"), 1, 8, step=1, **bind("map_values", "seeds"))
     try:
         settings = MapSettings(**values)
     except ValueError as err:
-        st.error(f"{err}. Keeping the previous map settings.")
+        st.error(tr("{error}. Keeping the previous map settings.", error=message_of(err)))
         settings = MapSettings(**st.session_state["map_values"])
     st.session_state["map_values"] = settings.to_dict()
     skip = ("activation",) if settings.axis == "activation" else (settings.axis,) if settings.axis != "seq_len" \
@@ -194,11 +202,11 @@ def _apply_comparison() -> None:
 def compare_controls() -> tuple[dict[str, Any], tuple[str, ...]]:
     """The Compare page's own controls: a comparison preset and the 2-4 variants (kept in the URL as ``compare``)."""
     load_url_once()
-    st.subheader("Compare")
-    st.selectbox("Comparison", [c.slug for c in COMPARISONS], index=None, key="comparison",
-                 format_func=lambda s: COMPARISONS_BY_SLUG[s].name, on_change=_apply_comparison,
-                 placeholder="Choose a comparison…", help="Sets the variants and the shared settings at once.")
-    picked = st.multiselect("Side by side (2 to 4)", [v.slug for v in VARIANTS], key="compare_pick",
-                            format_func=lambda s: VARIANTS_BY_SLUG[s].name, max_selections=4)
+    st.subheader(tr("Compare"))
+    st.selectbox(tr("Comparison"), [c.slug for c in COMPARISONS], index=None, key="comparison",
+                 format_func=bound(lambda s: tr(COMPARISONS_BY_SLUG[s].name)), on_change=_apply_comparison,
+                 placeholder=tr("Choose a comparison…"), help=tr("Sets the variants and the shared settings at once."))
+    picked = st.multiselect(tr("Side by side (2 to 4)"), [v.slug for v in VARIANTS], key="compare_pick",
+                            format_func=bound(lambda s: tr(VARIANTS_BY_SLUG[s].name)), max_selections=4)
     # the cell and its settings come from each variant; the sidebar sets what they share
     return {"compare": ",".join(picked)}, ("cell", "activation", *CELL_FIELDS)

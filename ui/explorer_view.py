@@ -15,6 +15,7 @@ from rnn_core.diagnosis import pow10_text, rate_text
 from . import charts
 from .cache import draw
 from .captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
+from .i18n import decimal_text, num, tr
 from .layout import formulas, panels
 from .view import View, thin
 
@@ -31,55 +32,57 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
 
     d = view.diagnosis
     if d.overflow_step is not None:
-        st.error(f"The hidden states overflowed float64 at step {d.overflow_step}. Every chart stops at step "
-                 f"{d.loss_step}, where the loss is placed.", icon="💥")
+        st.error(tr("The hidden states overflowed float64 at step {overflow}. Every chart stops at step {loss}, where "
+                    "the loss is placed.", overflow=d.overflow_step, loss=d.loss_step), icon="💥")
 
     # Verdict: the regime, the figures behind it, and the sentence built from them.
     color, arrow = REGIME_BADGE[d.regime]
     verdict = st.container(horizontal=True, vertical_alignment="center")  # wraps into rows where the page is narrow
     with verdict.container(width=240):  # the regime's word on one line
-        st.markdown(f"## :{color}[{arrow} {d.regime.capitalize()}]")
-        st.caption(summary or config_summary(config))
-    metrics = [("per-step rate", f"{rate_text(d.rate)}×", "Factor by which ‖dL/dh_t‖ changes per step back "
-                "(robust fit of the log norm against the lag).")]
-    metrics.append(("memory horizon", horizon_text(d),
-                    "Lag at which the gradient has fallen 1000-fold (none while it grows)."))
+        st.markdown(f"## :{color}[{arrow} {tr(d.regime.capitalize())}]")
+        st.caption(tr(summary or config_summary(config)))
+    metrics = [(tr("per-step rate"), decimal_text(rate_text(d.rate)) + "×",
+                tr("Factor by which ‖dL/dh_t‖ changes per step back (robust fit of the log norm against the lag)."))]
+    metrics.append((tr("memory horizon"), tr(horizon_text(d)),
+                    tr("Lag at which the gradient has fallen 1000-fold (none while it grows).")))
     if math.isfinite(d.pascanu):  # the vanilla and leaky RNN, the LRU: a bound on every step
-        metrics.append(("γ·σ_max" if config.cell == "rnn" else "step bound", f"{d.pascanu:.3g}",
-                        "Below 1 the bound on every step's Jacobian guarantees vanishing."))
-        metrics.append(("spectral radius ρ", f"{d.spectral_radius:.3g}",
-                        f"Largest |eigenvalue| of {RECURRENCE.get(config.cell, 'W_hh')}."))
+        metrics.append(("γ·σ_max" if config.cell == "rnn" else tr("step bound"), num(d.pascanu, ".3g"),
+                        tr("Below 1 the bound on every step's Jacobian guarantees vanishing.")))
+        metrics.append((tr("spectral radius ρ"), num(d.spectral_radius, ".3g"),
+                        tr("Largest |eigenvalue| of {M}.", M=RECURRENCE.get(config.cell, "W_hh"))))
     for name, curve in view.reference.items():  # a gated cell's own theory, at the largest lag
-        metrics.append((name, pow10_text(curve), f"The cell's own theory, {name}, from t = 0 to the loss."))
-    metrics.append(("λ_max", f"{d.lyapunov_max:+.3f}", "Largest Lyapunov exponent (natural log per step)."))
+        metrics.append((tr(name), decimal_text(pow10_text(curve)),
+                        tr("The cell's own theory, {name}, from t = 0 to the loss.", name=name)))
+    metrics.append(("λ_max", num(d.lyapunov_max, "+.3f"), tr("Largest Lyapunov exponent (natural log per step).")))
     for label, value, help_text in metrics:
         verdict.metric(label, value, help=help_text, width="content")
-    st.info(d.sentence)
+    st.info(tr(d.sentence))
 
     # 1. The gradient across time
-    st.subheader("Gradient norm across time")
-    x_axis = st.radio("Horizontal axis", ["time step t", "lag T − t"], horizontal=True, key="x_axis",
-                      label_visibility="collapsed")
-    x = "t" if x_axis == "time step t" else "lag"
+    st.subheader(tr("Gradient norm across time"))
+    axes = {tr("time step t"): "t", tr("lag T − t"): "lag"}  # the options as shown (AppTest reads no format_func)
+    x = axes.get(st.radio(tr("Horizontal axis"), list(axes), horizontal=True, key="x_axis",
+                          label_visibility="collapsed"), "t")
     draw_chart(("gradient", x, key), lambda: charts.gradient_chart(view.gradient_thin, x))
-    st.caption(view.captions["gradient"])
+    st.caption(tr(view.captions["gradient"]))
     if view.jacobians_skipped:
-        st.caption(view.jacobians_skipped)
-    with st.expander("The math"):
+        st.caption(tr(view.jacobians_skipped))
+    with st.expander(tr("The math")):
         step, theory, _ = CELL_MATH[config.cell]
         formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T}",
                  *step)
         formulas(*theory)
-        st.markdown(CELL_MATH[config.cell][2] + " The norms are computed in the log domain (mantissa × 10^scale), so "
-                    "values like 1e-3000 are exact and drawn faithfully.")
-    st.download_button("Download the curves (CSV)", lambda: view.gradient.to_csv(index=False),
+        st.markdown(tr(CELL_MATH[config.cell][2]) + " " + tr("The norms are computed in the log domain (mantissa × "
+                                                             "10^scale), so values like 1e-3000 are exact and drawn "
+                                                             "faithfully."))
+    st.download_button(tr("Download the curves (CSV)"), lambda: view.gradient.to_csv(index=False),
                        "gradient_norms.csv", "text/csv")
 
     # 2. Hidden states
-    st.subheader("Hidden states")
+    st.subheader(tr("Hidden states"))
     state_range = config.activation if config.cell in ("rnn", "leaky") else "tanh" if config.cell != "lru" else "linear"
     if view.zero_state:  # nothing to draw: one line says why
-        st.info(view.captions["states"])
+        st.info(tr(view.captions["states"]))
     else:
         a, b = panels("states", 340, 220)
         with a:
@@ -94,76 +97,77 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         if b is not None:
             with b:
                 draw_chart(("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
-        st.caption(view.captions["states"])
+        st.caption(tr(view.captions["states"]))
     if config.cell in ("rnn", "leaky"):
-        with st.expander("The math"):
+        with st.expander(tr("The math")):
             formulas(r"h_t = \mathrm{act}(a_t)", r"a_t = W_{hh} h_{t-1} + W_{xh} x_t + b")
             formulas(r"\tanh'(a) = 1 - \tanh^2(a)", r"\sigma'(a) = \sigma(a)\,(1-\sigma(a))",
                      r"\mathrm{relu}'(a) = [a > 0]")
-            st.markdown("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, "
-                        "whatever W_hh is. That is why a large gain, which saturates the units, can still make the "
-                        "gradient vanish.")
-    st.download_button("Download the states shown (CSV)", lambda: view.states.to_csv(index=False),
+            st.markdown(tr("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, "
+                           "whatever W_hh is. That is why a large gain, which saturates the units, can still make the "
+                           "gradient vanish."))
+    st.download_button(tr("Download the states shown (CSV)"), lambda: view.states.to_csv(index=False),
                        "hidden_states.csv", "text/csv")
 
     # 3. Spectrum (the cells with one recurrent matrix)
     if config.cell in ("lstm", "gru"):
-        st.subheader("Spectrum")
-        st.caption("A gated cell has no single recurrent matrix: each step's Jacobian mixes W_hh with the values of "
-                   "the gates, so a spectrum would say little. The gates' own theory is the dotted curve in the "
-                   "gradient chart above.")
+        st.subheader(tr("Spectrum"))
+        st.caption(tr("A gated cell has no single recurrent matrix: each step's Jacobian mixes W_hh with the values "
+                      "of the gates, so a spectrum would say little. The gates' own theory is the dotted curve in the "
+                      "gradient chart above."))
     else:
-        st.subheader(f"Spectrum of {RECURRENCE[config.cell]}")
+        st.subheader(tr("Spectrum of {M}", M=RECURRENCE[config.cell]))
         a, b = panels("spectrum", 340, 340)
         with a:
             draw_chart(("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma), width="content")
         with b:
             draw_chart(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
-        st.caption(view.captions["spectrum"])
+        st.caption(tr(view.captions["spectrum"]))
         if config.cell == "rnn":
-            with st.expander("The math"):
+            with st.expander(tr("The math")):
                 formulas(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh})", r"\rho(W_{hh}) \le \sigma_{\max}(W_{hh})",
                          r"W_{ij}\sim\mathcal N(0, g^2/N)", r"\Rightarrow |\lambda| \le g\ \text{(uniformly)}")
-                st.markdown("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: "
-                            "eigenvalues outside the unit circle are directions that explode, inside it directions "
-                            "that vanish. The circular law (Girko) puts the eigenvalues of a Gaussian W uniformly in "
-                            "the disc of radius g.")
-        st.download_button("Download the eigenvalues (CSV)", lambda: view.spectrum.to_csv(index=False),
+                st.markdown(tr("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: "
+                               "eigenvalues outside the unit circle are directions that explode, inside it directions "
+                               "that vanish. The circular law (Girko) puts the eigenvalues of a Gaussian W uniformly "
+                               "in the disc of radius g."))
+        st.download_button(tr("Download the eigenvalues (CSV)"), lambda: view.spectrum.to_csv(index=False),
                            "eigenvalues.csv", "text/csv")
 
     # 3b. The LRU's price for a long memory
     if view.curse is not None:
-        st.subheader("The curse of memory")
+        st.subheader(tr("The curse of memory"))
         draw_chart(("curse", key), lambda: charts.curse_chart(view.curse, config.r_min, config.r_max))
-        st.caption(curse_caption(config))
+        st.caption(tr(curse_caption(config)))
 
     # 4. What the update learns from (the recurrent weight matrix W_hh; the LRU has none)
     if config.cell != "lru":
-        st.subheader("Per-step contributions to dL/dW_hh")
+        st.subheader(tr("Per-step contributions to dL/dW_hh"))
         if view.zero_state:
-            st.info(view.captions["contributions"])
+            st.info(tr(view.captions["contributions"]))
         else:
             draw_chart(("contributions", key), lambda: charts.contributions_chart(view.steps))
-            st.caption(view.captions["contributions"])
-        with st.expander("The math"):
+            st.caption(tr(view.captions["contributions"]))
+        with st.expander(tr("The math")):
             formulas(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top",
                      r"\delta_t = \frac{\partial L}{\partial a_t}" + (
                          "" if config.cell in ("lstm", "gru") else r" = \mathrm{act}'(a_t) \odot \frac{\partial L}"
                          r"{\partial h_t}"))
             if config.cell in ("lstm", "gru"):
-                st.caption(f"a_t: the step's pre-activations, {'four' if config.cell == 'lstm' else 'three'} gates.")
-        st.download_button("Download per-step figures (CSV)", lambda: view.steps.to_csv(index=False), "per_step.csv",
-                           "text/csv")
+                st.caption(tr("a_t: the step's pre-activations, four gates.") if config.cell == "lstm" else
+                           tr("a_t: the step's pre-activations, three gates."))
+        st.download_button(tr("Download per-step figures (CSV)"), lambda: view.steps.to_csv(index=False),
+                           "per_step.csv", "text/csv")
 
 
 def show_reproduce(core: str, torch_script: Callable[[], str]) -> None:
     """"Reproduce in code": the rnn_core snippet that rebuilds this view, and the standalone PyTorch script (made
     when it is downloaded) that recomputes its gradient with torch.autograd. Both print ``t log10||dL/dh_t||``."""
-    st.subheader("Reproduce in code")
-    st.caption("This view as code: the snippet rebuilds it with rnn_core (seed included) and prints the diagnosis and "
-               "the gradient curve; the PyTorch script builds the same weights and inputs, runs torch.autograd and "
-               "prints the same numbers (within 1e-10 relative, where float64 holds them).")
+    st.subheader(tr("Reproduce in code"))
+    st.caption(tr("This view as code: the snippet rebuilds it with rnn_core (seed included) and prints the diagnosis "
+                  "and the gradient curve; the PyTorch script builds the same weights and inputs, runs torch.autograd "
+                  "and prints the same numbers (within 1e-10 relative, where float64 holds them)."))
     st.code(core, language="python", wrap_lines=True)
     a, b = st.columns(2)
-    a.download_button("Download the rnn_core snippet", core, "reproduce_rnn_core.py", "text/x-python")
-    b.download_button("Download the PyTorch script", torch_script, "reproduce_torch.py", "text/x-python")
+    a.download_button(tr("Download the rnn_core snippet"), core, "reproduce_rnn_core.py", "text/x-python")
+    b.download_button(tr("Download the PyTorch script"), torch_script, "reproduce_torch.py", "text/x-python")

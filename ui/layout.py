@@ -16,8 +16,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from rnn_core import Config
 
-from .controls import sidebar
-from .state import sync_url
+from .controls import language_control, sidebar
+from .i18n import set_language, tr
+from .state import load_url_once, sync_url
 
 
 @dataclass(frozen=True)
@@ -47,22 +48,27 @@ PAGES = (
 
 
 def page_setup(skip: tuple[str, ...] = (),
-               controls: Callable[[], tuple[dict[str, Any], tuple[str, ...]]] | None = None,
-               titles: dict[str, str] | None = None) -> Config:
-    """Configure the page, draw the navigation links and the shared sidebar; return the current configuration.
+               controls: Callable[[], tuple[dict[str, Any], tuple[str, ...]]] | None = None) -> Config:
+    """Configure the page, set its language, draw the navigation links, the language switch and the shared sidebar;
+    return the current configuration.
 
     ``skip``: shared controls this page does not use. ``controls``: draws this page's own controls at the top of the
-    sidebar and returns their values (kept in the URL too) and more controls to skip. ``titles``: the pages' names
-    in the page's language.
+    sidebar and returns their values (kept in the URL too) and more controls to skip.
     """
+    load_url_once()
+    # the language the session has (a click on the switch reaches it by its callback, before this run): everything
+    # drawn from here on, the navigation included, is in it
+    set_language(st.session_state["prefs"]["lang"])
     st.set_page_config(page_title="RNN Gradient Lab", page_icon="🌀", layout="wide",
-                       menu_items={"About": "See why the gradients of a recurrent neural network vanish or explode."})
+                       menu_items={"About": tr("See why the gradients of a recurrent neural network vanish or "
+                                               "explode.")})
     st.html(_STYLE)  # style only: Streamlit adds it to the page without taking any room
     extra: dict[str, Any] | None = None
     with st.sidebar:
         st.markdown("### RNN Gradient Lab")
         for p in PAGES:
-            st.page_link(p.path, label=(titles or {}).get(p.title, p.title), icon=p.icon)
+            st.page_link(p.path, label=tr(p.title), icon=p.icon)
+        language_control()
         if controls is not None:
             extra, more = controls()
             skip = (*skip, *more)

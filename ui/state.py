@@ -19,9 +19,11 @@ import streamlit as st
 
 from rnn_core import Config, parse_lenient
 from rnn_core.config import FIELDS
+from rnn_core.message import Message
 from rnn_core.phase import MAP_FIELDS, MapSettings
 from rnn_core.presets import PRESETS_BY_SLUG, VARIANTS_BY_SLUG
 
+from .i18n import tr
 from .text import LANGUAGES
 
 EXTRA_PARAMS = ("hide", "preset", "lang", "compare", *MAP_FIELDS)
@@ -84,8 +86,10 @@ def load_url_once() -> None:
     lang = params.get("lang", "en")
     st.session_state["prefs"] = {"lang": lang if lang in LANGUAGES else "en"}
     if lang not in LANGUAGES:
-        offered = " or ".join(f"{name} ({code})" for code, name in LANGUAGES.items())
-        map_warnings.append(f"Ignored lang={lang[:20]!r}: the tour is in {offered}.")
+        offered = Message("{first} or {second}", **dict(zip(("first", "second"), (
+            f"{name} ({code})" for code, name in LANGUAGES.items()), strict=True)))
+        map_warnings.append(Message("Ignored lang={lang}: the app is in {offered}.", lang=repr(lang[:20]),
+                                    offered=offered))
     st.session_state[VALUES] = config.to_dict()
     st.session_state["map_values"] = map_settings.to_dict()
     st.session_state["url_warnings"] = warnings + hide_warnings + map_warnings
@@ -101,8 +105,8 @@ def parse_compare(raw: str) -> tuple[list[str], list[str]]:
     """The Compare page's variants from a link (``compare=rnn,lstm``): 2 to 4 known slugs, else the default."""
     names = [n.strip() for n in str(raw).split(",") if n.strip()]
     picked = [n for n in dict.fromkeys(names) if n in VARIANTS_BY_SLUG][:4]
-    warnings = ([f"Ignored unknown or extra variants in compare: {', '.join(repr(n[:30]) for n in names[:5])}."]
-                if len(picked) < len(names) else [])
+    warnings = ([Message("Ignored unknown or extra variants in compare: {names}.",
+                         names=", ".join(repr(n[:30]) for n in names[:5]))] if len(picked) < len(names) else [])
     return (picked if len(picked) >= 2 else list(DEFAULT_COMPARE)), warnings
 
 def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
@@ -111,7 +115,8 @@ def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
     if "all" in names:
         return frozenset(FIELDS), []
     bad = [n for n in names if n not in FIELDS]
-    warnings = [f"Ignored unknown control(s) in hide: {', '.join(repr(b[:30]) for b in bad[:5])}."] if bad else []
+    warnings = ([Message("Ignored unknown control(s) in hide: {names}.",
+                         names=", ".join(repr(b[:30]) for b in bad[:5]))] if bad else [])
     return frozenset(n for n in names if n in FIELDS), warnings
 
 def preset_from_link() -> None:
@@ -122,7 +127,7 @@ def preset_from_link() -> None:
     preset = PRESETS_BY_SLUG.get(slug)
     if preset is None:
         st.session_state["url_warnings"] = [*st.session_state.get("url_warnings", []),
-                                            f"Ignored unknown preset {slug[:40]!r}."]
+                                            Message("Ignored unknown preset {slug}.", slug=repr(slug[:40]))]
         st.session_state.pop(WARNED_SETTINGS, None)  # a new warning: shown until the next change from here
     else:
         set_values(VALUES, preset.config.to_dict())
@@ -178,5 +183,5 @@ def url_warnings() -> None:
     if any(now[k] != then[k] for k in now.keys() & then.keys()):
         st.session_state["url_warnings"] = []
         return
-    st.warning("Some settings in the link could not be used:\n\n"
-               + "\n".join(f"- {escape_markdown(w)}" for w in warnings), icon="⚠️")
+    st.warning(tr("Some settings in the link could not be used:") + "\n\n"
+               + "\n".join(f"- {escape_markdown(tr(w))}" for w in warnings), icon="⚠️")

@@ -79,7 +79,7 @@ def test_the_warning_follows_the_user_to_another_page_until_a_change(app):
 def test_the_tour_warns_about_a_language_it_does_not_offer(app, lang):
     at = open_link(app, {"lang": lang}, page="pages/tour.py")
     shown = warnings_shown(at)
-    assert shown and f"Ignored lang='{lang}': the tour is in English (en) or Dansk (da)." in shown[0]
+    assert shown and f"Ignored lang='{lang}': the app is in English (en) or Dansk (da)." in shown[0]
     assert at.title[0].value.startswith("Guided tour")  # in English
 
 

@@ -42,7 +42,7 @@ def test_changing_the_axis_recomputes_and_updates_the_link(app):
     at.selectbox(key="m_axis").set_value("hidden_size").run()
     assert not at.exception
     assert at.query_params["axis"] == "hidden_size"
-    assert at.caption[-1].value != before and "hidden_size" in at.caption[-1].value
+    assert at.caption[-1].value != before and "hidden size N" in at.caption[-1].value  # the axis by its title
 
 
 def test_map_over_the_cap_says_so(app):

@@ -130,7 +130,7 @@ def test_the_tour_says_which_languages_it_offers(server, browser, shots):  # noq
     page = open_page(browser, f"{server}/tour?lang=de", shots / "tour_lang_de.png", min_charts=8)
     try:
         text = page.locator(WARNING).inner_text()
-        assert "Ignored lang='de': the tour is in English (en) or Dansk (da)." in text
+        assert "Ignored lang='de': the app is in English (en) or Dansk (da)." in text
         assert "Guided tour" in page.locator("h1").first.inner_text()
     finally:
         page.close()

@@ -4,18 +4,7 @@ TEXT = {
     "title": "Guided tour: from an MLP to vanishing gradients",
     "intro": "This tour follows the article the lab grew from, step by step. Every figure is computed live by the "
              "same engine as the Explorer; each step has a link that opens the Explorer with the matching settings.",
-    "language": "Language",
     "open": "Open in the Explorer",
-    # the pages' names in the navigation, the presets' names in the links, and the charts' texts (ui.cache.translated):
-    # in English, the code's own words (the same keys as every language, and the catalogue a translation is checked
-    # against)
-    "pages": {name: name for name in ("Regime map", "Compare", "Guided tour", "Your model")},
-    "presets": {"hello": "The article's example: 'hello'", "vanishing": "Vanishing: tanh, small gain",
-                "exploding-linear": "Exploding: linear, gain above 1", "orthogonal": "Orthogonal rescue"},
-    "chart": {phrase: phrase for phrase in (
-        "time step t", "lag T − t (steps back from the loss)", "norm (log scale)", "curve", "letter read",
-        "hidden unit", "unit", "start", "‖dL/dh_t‖ (measured)", "‖dh_T/dh_t‖₂ (Jacobian product)",
-        "(γ·σ_max)^(T−t) (Pascanu bound)", "exp(λ_max·(T−t)) (Lyapunov)", "‖dL/dW_hh‖ (log scale)")},
     "decimal": ".",  # the decimal mark of the numbers the pages format
     "steps": [
         {
@@ -89,8 +78,6 @@ TEXT = {
                        "factor {rate} per step; {T} steps back it is still {value} of its size at the loss. The bars: "
                        "the norm of dL/dW_hh in the exploding example, {before} before clipping and 1 after clipping "
                        "to norm 1.",
-            "before": "before clipping",
-            "after": "after clipping at 1",
             "cells_title": "Gated and linear cells: a path the gradient can travel",
             "cells_body": "- **LSTM: the constant error carousel.** The cell state is updated by addition, "
                           "c_t = f_t⊙c_(t−1) + i_t⊙g_t. Along c the gradient is multiplied only by the forget gates, "
@@ -109,9 +96,6 @@ TEXT = {
             "networks": {"rnn": "vanilla RNN, tanh", "lstm": "LSTM, forget bias 1", "gru": "GRU",
                          "lru-near-1": "LRU, |λ| in [0.99, 0.999]"},
             "the": {"rnn": "the vanilla RNN", "lstm": "the LSTM", "gru": "the GRU", "lru-near-1": "the LRU"},
-            "x_title": "lag T − t (steps back from the loss)",
-            "y_title": "‖dL/dh_t‖ (log scale)",
-            "network": "network",
             "cells_head": "‖dL/dh_t‖ at t = 0, {T} steps back from the loss:",
             "cells_line": "{name}: {value} (fallen 1000-fold after {k} steps)",
             "cells_line_long": "{name}: {value} (not fallen 1000-fold within the {T} steps)",
