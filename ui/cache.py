@@ -111,6 +111,8 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
     key = (language(), *key)
     spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
     spec = json.loads(spec_json)
+    if language() in NUMBER_LOCALES:  # the axes' and tooltips' numbers with the language's decimal mark
+        spec.setdefault("config", {})["locale"] = {"number": NUMBER_LOCALES[language()]}
     if datasets:
         spec["datasets"] = dict(datasets)
     spec.setdefault("autosize", chart_autosize(spec, width))
@@ -118,6 +120,8 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
 
 
 _COMPOSITIONS = ("facet", "hconcat", "vconcat", "concat", "repeat")
+# Vega's number format per language (d3-format's locale; English is Vega's default)
+NUMBER_LOCALES = {"da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " kr."]}}
 
 
 def chart_autosize(spec: dict, width: str) -> dict:

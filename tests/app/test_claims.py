@@ -232,7 +232,8 @@ def test_the_map_hides_the_controls_it_ignores(app):
 def test_the_gaussian_vs_orthogonal_tab_is_built_from_its_own_numbers(app):
     at = open_map(app, gain="2.5", input_scale="1.0", seq_len="60", hidden_size="32")
     table = at.dataframe[-1].value
-    spreads = {(r["initializer"], r["matrix"]): r["decades between largest and smallest σ"] for r in table.to_dict("records")}
+    spreads = {(r["initializer"], r["matrix"]): r["decades between largest and smallest σ"]
+               for r in table.to_dict("records")}
     caption = next(c.value for c in at.caption if c.value.startswith("Both networks"))
     assert "gain 1, tanh, noise input (scale 0.01" in caption and "N = 32, T = 60" in caption  # not the link's 2.5
     assert f"span {spreads[('normal', 'W_hh')]} decades for the Gaussian W" in caption

@@ -25,6 +25,12 @@ PAGES = {
     "compare": "/compare?compare=rnn,lstm,gru,lru-near-1",
     "tour-en": "/tour",
     "tour-da": "/tour?lang=da",
+    # Danish words are longer: the pages whose labels and legends are longest, in Danish
+    "explorer-da": "/?lang=da",
+    **{f"preset-{slug}-da": f"/?preset={slug}&lang=da" for slug in ("saturation", "lstm-carousel", "orthogonal")},
+    **{f"cell-{c}-da": f"/?cell={c}&lang=da" for c in ("leaky", "lstm", "lru")},
+    "regime_map-da": "/regime_map?lang=da",
+    "compare-da": "/compare?compare=rnn,lstm,gru,lru-near-1&lang=da",
 }
 SLACK = 1  # px: sub-pixel rounding of the layout
 MIN_CHART_WIDTH = 200  # px: narrower, a chart's plot is a sliver (the unit trajectories had ~90 px at 1024)
@@ -64,7 +70,8 @@ MEASURE = """() => {
     const cut = [...document.querySelectorAll('[data-testid=stMetricLabel] *, [data-testid=stMetricValue] *')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText);
     // the Explorer's verdict: the lines its regime's word takes (the heading's text, not its link icon)
-    const verdict = [...main.querySelectorAll('h2')].find(e => /^\\W*(Vanishing|Stable|Exploding)$/.test(e.innerText));
+    const regime = /^\\W*(Vanishing|Stable|Exploding|Forsvindende|Stabil|Eksploderende)$/;  // English, Danish
+    const verdict = [...main.querySelectorAll('h2')].find(e => regime.test(e.innerText));
     let verdictLines = null;
     if (verdict) {
         const range = document.createRange();
@@ -133,7 +140,7 @@ def test_page_fits_the_window(server, contexts, shots, name, width):  # noqa: F8
         found = spills(first)
         if PAGES[name].startswith("/?") or name == "explorer":
             assert first["verdictLines"] is not None, "no verdict on the Explorer"
-        if name == "regime_map":  # every tab's charts, each drawn when its tab opens
+        if name.startswith("regime_map"):  # every tab's charts, each drawn when its tab opens
             for i, tab in enumerate(page.get_by_role("tab").all()[1:], start=1):
                 tab.click()
                 settle(page)

@@ -102,7 +102,7 @@ TEXT = {
             "cells_line_long": "{name}: {value} (ikke faldet med en faktor 1000 inden for de {T} trin)",
             "zero": "præcis 0",
             "cells_best": "Af de fire holder {best} længst på gradienten.",
-            "compare": "Åbn de fire side om side i Compare",
+            "compare": "Åbn de fire side om side på siden Sammenlign",
         },
     ],
 }
@@ -792,7 +792,7 @@ MESSAGES = {
     # Your model
     "Does your trained network forget, and from how far back does its gradient still arrive? Upload the weights of a "
     "torch.nn.RNN, nn.LSTM or nn.GRU and see every view of the Explorer for them.":
-        "Glemmer dit trænede netværk, og hvor langt tilbage fra når dets gradient stadig frem? Upload vægtene fra et "
+        "Glemmer dit trænede netværk, og hvor langt tilbage når dets gradient stadig? Upload vægtene fra et "
         "torch.nn.RNN, nn.LSTM eller nn.GRU, og se alle Explorer-sidens visninger for dem.",
     "How to export a model from PyTorch": "Sådan eksporterer du en model fra PyTorch",
     "A `.safetensors` file or an `.npz` of NumPy arrays (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, "
