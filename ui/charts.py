@@ -6,12 +6,15 @@ Norms are plotted as their log10 on a linear axis labelled as powers of ten: a l
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 
 import altair as alt
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from rnn_core.tidy import quantity_label
 
@@ -200,28 +203,68 @@ def curse_chart(df: pd.DataFrame, r_min: float, r_max: float) -> alt.LayerChart:
     return alt.layer(band, lines).properties(height=HEIGHT)
 
 
-def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None) -> alt.Chart:
+# The heatmaps' colour scales as colour stops, interpolated in RGB both by the server's image and by Vega's legend:
+# ColorBrewer's RdBu reversed (blue below zero, red above), and viridis (from 0 to 1, for sigmoid states).
+HEAT_STOPS = {
+    "redblue": ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d",
+                "#b2182b", "#67001f"],
+    "viridis": ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
+                "#fde725"],
+}
+
+
+def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None) -> alt.LayerChart:
     """Hidden states as a time × unit heatmap. ``df`` is :func:`rnn_core.tidy.states_frame` (thinned steps).
 
     The colour scale is ±1 for tanh (0..1 for sigmoid), else ±``bound`` (default: the 99th percentile of |h|), so
-    that several heatmaps can share one scale."""
-    steps = np.sort(df["t"].unique())
-    width = np.diff(steps, append=steps[-1] + 1) if steps.size else np.array([])
-    data = df.assign(t_end=df["t"].map(dict(zip(steps, steps + width, strict=True))), unit_end=df["unit"] + 1)
+    that several heatmaps can share one scale. The cells are one image made here (:func:`heat_image`: a pixel per
+    step and unit, a few kB of PNG) over the axes and the colour legend Vega draws, instead of a rectangle per step and
+    unit (6,464 at the defaults: three quarters of a rerun's bytes, and the slowest chart for a browser to draw)."""
+    steps, units = np.sort(df["t"].unique()), np.sort(df["unit"].unique())
+    if steps.size == 0:  # nothing finite to draw (the pages say why instead of drawing it)
+        return alt.layer(alt.Chart(df).mark_rect()).properties(height=HEIGHT)
     if bound is None:
         bound = 1.0 if activation in ("tanh", "sigmoid") else float(np.nanquantile(np.abs(df["h"]), 0.99) or 1.0)
     domain = [0.0, 1.0] if activation == "sigmoid" else [-bound, bound]
-    scheme = "viridis" if activation == "sigmoid" else "redblue"
-    return alt.Chart(data).mark_rect().encode(
-        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False), axis=T_AXIS),
+    stops = HEAT_STOPS["viridis" if activation == "sigmoid" else "redblue"]
+    grid = df.pivot_table(index="unit", columns="t", values="h", aggfunc="first", dropna=False)
+    grid = grid.reindex(index=units, columns=steps).to_numpy(dtype=float)  # (units, steps)
+    end = steps[-1] + (steps[-1] - steps[-2] if steps.size > 1 else 1)  # the last step's column as wide as the others
+    place = pd.DataFrame({"t": [steps[0]], "t_end": [end], "unit": [units[0]], "unit_end": [units[-1] + 1],
+                          "image": [heat_image(grid[::-1], domain, stops)]})  # the top row: the highest unit
+    cells = alt.Chart(place).mark_image(aspect=False, smooth=False).encode(
+        x=alt.X("t:Q", title=tr("time step t"), scale=alt.Scale(nice=False, domain=[float(steps[0]), float(end)]),
+                axis=T_AXIS),
         x2=alt.X2("t_end:Q"),
-        y=alt.Y("unit:Q", title=tr("hidden unit"), scale=alt.Scale(nice=False), axis=T_AXIS),
+        y=alt.Y("unit:Q", title=tr("hidden unit"), scale=alt.Scale(nice=False, domain=[float(units[0]),
+                                                                                   float(units[-1] + 1)]),
+                axis=T_AXIS),
         y2=alt.Y2("unit_end:Q"),
-        color=alt.Color("h:Q", title="h", scale=alt.Scale(scheme=scheme, domain=domain, clamp=True,
-                                                          reverse=scheme == "redblue")),
-        tooltip=[alt.Tooltip("t:Q", title="t"), alt.Tooltip("unit:Q", title=tr("unit")),
-                 alt.Tooltip("h:Q", title="h", format=".4g")],
-    ).properties(height=HEIGHT)
+        url=alt.Url("image:N"),
+    )
+    legend = alt.Chart(pd.DataFrame({"h": domain})).mark_point(opacity=0).encode(  # the scale's legend alone
+        color=alt.Color("h:Q", title="h", scale=alt.Scale(domain=domain, range=stops, interpolate="rgb", clamp=True)))
+    return alt.layer(cells, legend).properties(height=HEIGHT)
+
+
+def heat_image(values: np.ndarray, domain: list[float], stops: list[str]) -> str:
+    """``values`` (rows top to bottom, columns left to right) as a PNG data URL, one pixel each: clamped to
+    ``domain``, coloured by interpolating ``stops`` (evenly spaced over the domain) in RGB, as Vega interpolates the
+    legend's scale; NaN (after an overflow) transparent."""
+    rgb = np.array([[int(c[k:k + 2], 16) for k in (1, 3, 5)] for c in stops], dtype=float)  # (K, 3)
+    lo, hi = domain
+    with np.errstate(invalid="ignore"):
+        pos = (np.clip(values, lo, hi) - lo) / (hi - lo) * (len(stops) - 1)
+    finite = np.isfinite(pos)
+    pos = np.where(finite, pos, 0.0)
+    i = np.minimum(pos.astype(int), len(stops) - 2)
+    frac = (pos - i)[..., None]
+    pixels = np.empty((*values.shape, 4), dtype=np.uint8)
+    pixels[..., :3] = np.rint(rgb[i] * (1.0 - frac) + rgb[i + 1] * frac)
+    pixels[..., 3] = np.where(finite, 255, 0)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def unit_lines_chart(df: pd.DataFrame, units: list[int]) -> alt.Chart:

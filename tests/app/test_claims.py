@@ -1,18 +1,23 @@
 """Every fixed claim a page makes, held to its numbers; every caption built from data, tested against that data; and
 pages that show what they use (AppTest)."""
 
+import base64
+import io
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from apptools import metric
+from PIL import Image
 
 from rnn_core import Config, analyze
 from rnn_core.config import FIELDS
 from rnn_core.diagnosis import pow10_text, rate_text
 from rnn_core.presets import PRESETS_BY_NAME, PRESETS_BY_SLUG
+from ui import charts as ui_charts
 from ui.captions import horizon_text
 from ui.text import LANGUAGES, TEXTS
 from ui.view import build_view
@@ -25,6 +30,26 @@ def charts(at) -> list[tuple[dict, pd.DataFrame]]:
         data = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
         out.append((json.loads(chart.proto.spec), pd.concat(data, ignore_index=True) if data else pd.DataFrame()))
     return out
+
+
+def colour_fields(spec: dict) -> set[str]:
+    """The fields a chart colours by, in any of its layers."""
+    return {layer.get("encoding", {}).get("color", {}).get("field") for layer in [spec, *spec.get("layer", [])]} - {None}
+
+
+def heatmap_states(spec: dict, data: pd.DataFrame) -> np.ndarray:
+    """The states a heatmap shows, read back from its image: each pixel's colour matched to the nearest colour of
+    the legend's scale (a table of 2,001 states across the scale's domain, coloured by the chart's own function)."""
+    scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"] if "color" in layer["encoding"])
+    table = np.linspace(*scale["domain"], 2001)
+    colours = _png(ui_charts.heat_image(table[None], scale["domain"], scale["range"]))[0, :, :3].astype(int)
+    pixels = _png(data["image"].dropna().iloc[0])[..., :3].astype(int)
+    nearest = ((pixels[..., None, :] - colours) ** 2).sum(axis=-1).argmin(axis=-1)
+    return table[nearest]
+
+
+def _png(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
 def x_field(spec: dict) -> str | None:
@@ -71,8 +96,8 @@ def test_the_preset_line_is_shown_while_its_settings_are_on(app):
 def test_the_near_linear_presets_draw_states_and_contributions(app, slug):
     at = open_preset(app, slug)
     drawn = charts(at)
-    heat = next(data for spec, data in drawn if spec.get("encoding", {}).get("color", {}).get("field") == "h")
-    assert heat["h"].abs().max() > 0.1  # visibly coloured on the +-1 scale
+    spec, data = next((spec, data) for spec, data in drawn if "h" in colour_fields(spec))
+    assert np.abs(heatmap_states(spec, data)).max() > 0.1  # visibly coloured on the +-1 scale
     bars = next(data for spec, data in drawn if spec.get("mark", {}).get("type") == "bar" and
                 spec["encoding"]["y"]["field"] == "log10_contribution")
     assert len(bars) >= PRESETS_BY_SLUG[slug].config.seq_len - 1  # every step but t = 1 (h_0 = 0)
@@ -84,7 +109,7 @@ def test_an_exactly_zero_state_replaces_the_empty_charts_with_one_line(app):
     at = app.run()
     assert not at.exception
     drawn = charts(at)
-    fields = [spec.get("encoding", {}).get("color", {}).get("field") for spec, _ in drawn]
+    fields = set().union(*(colour_fields(spec) for spec, _ in drawn))
     assert "h" not in fields and "unit" not in fields  # no heatmap, no unit lines
     assert not any(spec.get("mark", {}).get("type") == "bar" for spec, _ in drawn)  # no contributions
     lines = [i.value for i in at.info]

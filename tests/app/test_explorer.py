@@ -126,6 +126,13 @@ def test_chart_data_reaches_the_page_as_arrow_datasets(app):
         for d in chart.proto.datasets:
             table = pa.ipc.open_stream(d.data.data).read_all()
             assert table.num_rows > 0
-            found[tuple(sorted(table.column_names))] = table.num_rows
-    # the heatmap's frame: 100 steps (+ h_0) x 64 units
-    assert found[tuple(sorted(["t", "unit", "h", "t_end", "unit_end"]))] == 101 * 64
+            found[tuple(sorted(table.column_names))] = table
+    # the heatmap: one image of 100 steps (+ h_0) x 64 units, placed over t in [0, 101] and the units [0, 64]
+    place = found[tuple(sorted(["t", "t_end", "unit", "unit_end", "image"]))].to_pylist()
+    assert [(p["t"], p["t_end"], p["unit"], p["unit_end"]) for p in place] == [(0, 101, 0, 64)]
+    import base64
+    import io
+
+    from PIL import Image
+    image = Image.open(io.BytesIO(base64.b64decode(place[0]["image"].split(",", 1)[1])))
+    assert image.size == (101, 64)

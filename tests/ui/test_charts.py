@@ -1,10 +1,13 @@
 """Chart builders: their Vega-Lite specs encode the right fields, on the right scales, without losing data."""
 
+import base64
+import io
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from rnn_core import Config, analyze
 from rnn_core.tidy import gradient_frame, spectrum_frame, states_frame, step_frame
@@ -66,15 +69,44 @@ def test_gradient_chart_with_exactly_zero_gradient_has_no_infinite_rows():
     json.dumps(spec(charts.gradient_chart(df)), allow_nan=False)
 
 
-def test_heatmap_covers_every_cell_once(default):
+def _pixels(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
+
+
+def _legend_colour(value: float, lo: float, hi: float, stops: list[str]) -> list[int]:
+    """The colour Vega's legend gives ``value`` on a linear scale whose range is ``stops`` evenly spread over
+    ``[lo, hi]``, interpolated in RGB (written out step by step, apart from the chart's vectorized version)."""
+    value = min(max(value, lo), hi)
+    where = (value - lo) / (hi - lo) * (len(stops) - 1)
+    k = min(int(where), len(stops) - 2)
+    a, b = ([int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in stops[k:k + 2])
+    return [round(x + (where - k) * (y - x)) for x, y in zip(a, b, strict=True)]
+
+
+def test_heatmap_is_one_pixel_per_step_and_unit_in_the_colours_of_its_legend(default):
     df = states_frame(default, max_steps=50, max_units=16)
     s = spec(charts.heatmap_chart(df, "tanh"))
-    assert s["mark"]["type"] == "rect"
-    assert s["encoding"]["color"]["field"] == "h"
-    assert s["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0]
-    values = s["datasets"][next(iter(s["datasets"]))]
-    assert len(values) == len(df) == 50 * 16
-    assert all(v["t_end"] > v["t"] for v in values)
+    cells, legend = s["layer"]
+    assert cells["mark"]["type"] == "image" and cells["mark"]["smooth"] is False
+    scale = legend["encoding"]["color"]["scale"]
+    assert scale["domain"] == [-1.0, 1.0] and scale["interpolate"] == "rgb" and scale["clamp"] is True
+    assert scale["range"] == charts.HEAT_STOPS["redblue"]
+    place = s["datasets"][cells["data"]["name"]][0]
+    assert cells["encoding"]["x"]["scale"]["domain"] == [place["t"], place["t_end"]]
+    img = _pixels(place["image"])
+    assert img.shape == (16, 50, 4) and (img[..., 3] == 255).all()
+    h = df.pivot(index="unit", columns="t", values="h").to_numpy()[::-1]  # the top row: the highest unit
+    for r, c in [(0, 0), (15, 49), (7, 20), (3, 33)]:
+        assert list(img[r, c, :3]) == _legend_colour(h[r, c], -1.0, 1.0, charts.HEAT_STOPS["redblue"]), (r, c)
+
+
+def test_heatmap_colours_the_ends_and_middle_of_its_scale_and_leaves_overflowed_steps_empty():
+    values = np.array([[-7.0, -1.0, 0.0, 0.5, 1.0, 9.0, np.nan]])
+    img = _pixels(charts.heat_image(values, [-1.0, 1.0], charts.HEAT_STOPS["redblue"]))
+    blue, white, red = ([int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in ("#053061", "#f7f7f7", "#67001f"))
+    assert [list(p[:3]) for p in img[0, [0, 1, 2, 4, 5]]] == [blue, blue, white, red, red]  # clamped at the ends
+    assert img[0, 6, 3] == 0 and (img[0, :6, 3] == 255).all()  # NaN (past an overflow): transparent
 
 
 def test_spectrum_chart_shares_one_square_domain(default):
