@@ -11,7 +11,7 @@ from ui.controls import CELL_LABELS, map_controls
 from ui.i18n import num, tr
 from ui.layout import formulas, page_setup, panels
 from ui.map_view import AXIS_TITLES, spectra_config
-from ui.state import url_warnings
+from ui.state import open_in_explorer, url_warnings
 
 # the map sweeps the gain itself, and measures the rate with the last-step loss: neither control applies here
 config = page_setup(skip=("gain", "loss"), controls=map_controls)
@@ -44,8 +44,11 @@ tab_map, tab_lyap, tab_multiples, tab_spectra = st.tabs(
 
 with tab_map:
     column = "log10_rate" if settings.view == "rate" else "lyapunov_max"
-    draw(("map", key), lambda: charts.map_heatmap(view.cells, column, view.order, view.contour, view.theory,
-                                                  tr(view.axis_title)))
+    clicked = draw(("map", key), lambda: charts.map_heatmap(view.cells, column, view.order, view.contour,
+                                                            view.theory, tr(view.axis_title)), select=charts.MAP_PICK)
+    picked = clicked.selection.get(charts.MAP_PICK) if clicked is not None else None
+    if picked:  # a cell: its network in the Explorer
+        open_in_explorer(picked[0]["href"])
     crossing = "; ".join(f"{tr(a)}: {num(g, '.3g')}" for a, g in zip(view.contour["axis_value"],
                                                                       view.contour["gain"], strict=True))
     st.caption(tr("Black diamonds: where the measured rate crosses 1 ({crossing}). Black ticks: the gain where "

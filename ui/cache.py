@@ -24,12 +24,13 @@ from .charts import themed
 from .i18n import language, tr
 from .map_view import MapView, SpectraView, build_map_view, build_spectra_view
 from .view import View, build_view
+from .worker import compute
 
 CACHE_ENTRIES = 64  # views are < 1 MB each: 64 of them stay far below the 1 GB of a shared server
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _cached_view(values: dict[str, Any]) -> View:
-    return build_view(Config.from_dict(values))
+    return compute(build_view, Config.from_dict(values))  # in the worker process when it is free (ui.worker)
 
 
 def cached_view(values: dict[str, Any]) -> View:
@@ -42,7 +43,7 @@ def cached_view(values: dict[str, Any]) -> View:
 def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
                    value: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row of a regime map, cached: a map that shares rows with an earlier one reuses them."""
-    return map_row(Config.from_dict(values), MapSettings(**settings), value)
+    return compute(map_row, Config.from_dict(values), MapSettings(**settings), value)
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _cached_map(values: dict[str, Any], settings: dict[str, Any]) -> MapView:
@@ -62,7 +63,7 @@ def map_with_progress(config: Config, settings: MapSettings) -> MapView:
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _cached_spectra(values: dict[str, Any]) -> SpectraView:
-    return build_spectra_view(Config.from_dict(values))
+    return compute(build_spectra_view, Config.from_dict(values))
 
 
 def cached_spectra(values: dict[str, Any]) -> SpectraView:
@@ -101,10 +102,13 @@ def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[st
     return json.dumps(themed(spec)), datasets
 
 
-def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True) -> None:
+def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True,
+         select: str | None = None) -> Any:
     """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name),
     and the page's language, in which the builders write every title, legend and label (``ui.i18n``).
     ``shared=False`` (an uploaded model's charts, which stay in their session) builds it without the cache.
+    ``select`` names the chart's selection parameter that a click reruns the page with: the chart's state is
+    returned (its widget key is the parameter's name).
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
@@ -116,7 +120,9 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
     if datasets:
         spec["datasets"] = dict(datasets)
     spec.setdefault("autosize", chart_autosize(spec, width))
-    st.vega_lite_chart(spec=spec, width=width)
+    if select is None:
+        return st.vega_lite_chart(spec=spec, width=width)
+    return st.vega_lite_chart(spec=spec, width=width, key=select, on_select="rerun", selection_mode=[select])
 
 
 _COMPOSITIONS = ("facet", "hconcat", "vconcat", "concat", "repeat")

@@ -363,13 +363,17 @@ def _log_gain_x() -> alt.X:
     return alt.X("gain:Q", title=tr("gain g (log scale)"), scale=alt.Scale(type="log", nice=False))
 
 
+MAP_PICK = "map_cell"  # the regime map's selection of a cell (ui.cache.draw's ``select``)
+
+
 def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.DataFrame,
                 theory: pd.DataFrame, axis_title: str) -> alt.LayerChart:
     """The regime map: one cell per (axis value, gain), coloured by ``column`` on a diverging scale centred on 0.
 
     ``cells`` needs ``axis_value, gain, gain_lo, gain_hi, href`` and ``column``; ``contour`` (``axis_value, gain``)
-    marks where the measured value crosses 0; ``theory`` (``axis_value, line, gain``) the theory lines. Clicking a
-    cell opens that configuration in the Explorer (its ``href``).
+    marks where the measured value crosses 0; ``theory`` (``axis_value, line, gain``) the theory lines. A click on a
+    cell selects its ``href`` (the selection parameter ``MAP_PICK``), which the page opens in the Explorer inside the
+    session: a link would load the whole app again.
     """
     values = cells[column].to_numpy(dtype=float)
     reach = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
@@ -377,7 +381,7 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
     cells, contour, theory, order = _named_axis(cells), _named_axis(contour), _named_axis(theory), _names(order)
     theory = theory.assign(line=theory["line"].map(tr))
     y = alt.Y("axis_value:N", title=axis_title, sort=order)
-    heat = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.3).encode(
+    heat = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.3, cursor="pointer").encode(
         x=alt.X("gain_lo:Q", title=tr("gain g (log scale)"), scale=alt.Scale(type="log", nice=False)),
         x2=alt.X2("gain_hi:Q"),
         y=y,
@@ -386,13 +390,12 @@ def map_heatmap(cells: pd.DataFrame, column: str, order: list[str], contour: pd.
                         # under the map, not beside it: on a phone a legend beside it left the map 120 px
                         legend=alt.Legend(orient="bottom", direction="horizontal", titleLimit=400,
                                           gradientLength=alt.ExprRef(expr="clamp(width - 40, 120, 320)"))),
-        href=alt.Href("href:N"),
         tooltip=[alt.Tooltip("axis_value:N", title=axis_title), alt.Tooltip("gain:Q", title=tr("gain"), format=".4g"),
                  alt.Tooltip("log10_rate:Q", title=tr("log10 rate"), format=".3f"),
                  alt.Tooltip("lyapunov_max:Q", title=tr("λ_max"), format=".3f"),
                  alt.Tooltip("regime:N", title=tr("regime")),
                  alt.Tooltip("pascanu:Q", title=tr("γ·σ_max"), format=".3g")],
-    )
+    ).add_params(alt.selection_point(name=MAP_PICK, fields=["href"], on="click", clear=False, empty=False))
     marks = alt.Chart(contour.assign(line=tr("measured rate = 1"))).mark_point(
         shape="diamond", filled=True, size=110, color="black").encode(
         x=alt.X("gain:Q", scale=alt.Scale(type="log")), y=y,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import streamlit as st
 
@@ -118,6 +119,17 @@ def parse_hide(raw: str) -> tuple[frozenset[str], list[str]]:
     warnings = ([Message("Ignored unknown control(s) in hide: {names}.",
                          names=", ".join(repr(b[:30]) for b in bad[:5]))] if bad else [])
     return frozenset(n for n in names if n in FIELDS), warnings
+
+def open_in_explorer(link: str) -> None:
+    """Open the settings of an Explorer link (``ui.map_view.explorer_link``, a regime map's cell) in the Explorer,
+    inside this session: the page switches without loading the app again."""
+    params = {name: values[-1] for name, values in parse_qs(urlsplit(link).query).items()}
+    config, _ = parse_lenient(params, ui=True)
+    set_values(VALUES, config.to_dict())
+    from .layout import PAGES  # (ui.layout draws the pages with this module's state)
+
+    st.switch_page(PAGES[0].path)
+
 
 def preset_from_link() -> None:
     """``?preset=slug`` (a tour step's link, a lesson) sets every control once; the URL then shows the settings."""

@@ -221,6 +221,7 @@ def test_a_map_cell_opens_its_network_in_the_explorer(server, browser, shots):
                      min_charts=1)
     try:
         page.wait_for_timeout(1500)
+        page.evaluate("window.__map_marker = 1")  # kept only if the Explorer opens without loading a new page
         box = page.locator(".vega-embed").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + 30)  # a cell of the first row (tanh)
         page.wait_for_function("!location.pathname.endsWith('/regime_map')", timeout=30_000)
@@ -230,5 +231,12 @@ def test_a_map_cell_opens_its_network_in_the_explorer(server, browser, shots):
         assert page.locator("[role=dialog]", has_text="Page not found").count() == 0
         assert "activation=tanh" in page.url and "gain=" in page.url and "gain=1.0&" not in page.url
         assert page.locator("[data-testid=stException]").count() == 0
+        # inside the session (no page load), and back on the map the click is not taken again
+        assert page.evaluate("window.__map_marker") == 1
+        page.locator("[data-testid=stSidebar] a", has_text="Regime map").click()
+        page.wait_for_function("location.pathname.endsWith('/regime_map')", timeout=30_000)
+        page.wait_for_selector(CHART, timeout=60_000)
+        page.wait_for_timeout(3000)
+        assert page.url.split("?")[0].endswith("/regime_map") and page.evaluate("window.__map_marker") == 1
     finally:
         page.close()
