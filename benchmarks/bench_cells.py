@@ -203,10 +203,10 @@ def bench_analyze(quick: bool) -> list[dict]:
     for name in CELLS:
         cfg = Config(cell=name)
         meter = hb.LoadMeter()
-        samples, _ = hb.time_blocks({"rnn_core": lambda cfg=cfg: analyze(cfg),
-                                     "generic": generic(lambda cfg=cfg: analyze(cfg))}, 6 if quick else 30, 3)
+        samples, canaries = hb.time_blocks({"rnn_core": lambda cfg=cfg: analyze(cfg),
+                                            "generic": generic(lambda cfg=cfg: analyze(cfg))}, 6 if quick else 30, 3)
         results.append({"cell": name, "samples": samples, "median": {k: hb.med(v) for k, v in samples.items()},
-                        "others": meter.stop()})
+                        "canary": canaries["rnn_core"], "others": meter.stop()})
     return results
 
 
@@ -302,6 +302,10 @@ def print_report(res: dict, torch, torch_note: str, out=print) -> tuple[int, int
             f"{'< ' + format(1e3 * ANALYZE_TARGET_S, 'g') + ' ms':>10}{judge(m['rnn_core'] < ANALYZE_TARGET_S):>6}")
     out("   other processes during the timing (cores): " + ",  ".join(
         f"{r['cell']}: {hb.cores(r['others'])}" for r in res["analyze"]))
+    # the host's speed before each block of rnn_core's calls (bench_core.canary: a fixed NumPy job; on a shared
+    # virtual machine it drifts by 20 % and more over minutes, and an absolute target moves with it)
+    out("   canary before rnn_core's blocks (ms): " + ",  ".join(
+        f"{r['cell']}: " + "/".join(f"{1e3 * c:.2f}" for c in r.get("canary", [])) for r in res["analyze"]))
 
     out("")
     out("=" * W)

@@ -227,8 +227,8 @@ def heatmap_chart(df: pd.DataFrame, activation: str, bound: float | None = None)
         bound = 1.0 if activation in ("tanh", "sigmoid") else float(np.nanquantile(np.abs(df["h"]), 0.99) or 1.0)
     domain = [0.0, 1.0] if activation == "sigmoid" else [-bound, bound]
     stops = HEAT_STOPS["viridis" if activation == "sigmoid" else "redblue"]
-    grid = df.pivot_table(index="unit", columns="t", values="h", aggfunc="first", dropna=False)
-    grid = grid.reindex(index=units, columns=steps).to_numpy(dtype=float)  # (units, steps)
+    grid = np.full((units.size, steps.size), np.nan)  # (units, steps); NaN where the frame has no row
+    grid[np.searchsorted(units, df["unit"]), np.searchsorted(steps, df["t"])] = df["h"]
     end = steps[-1] + (steps[-1] - steps[-2] if steps.size > 1 else 1)  # the last step's column as wide as the others
     place = pd.DataFrame({"t": [steps[0]], "t_end": [end], "unit": [units[0]], "unit_end": [units[-1] + 1],
                           "image": [heat_image(grid[::-1], domain, stops)]})  # the top row: the highest unit
