@@ -3,9 +3,9 @@
 A Streamlit server is one process, and its sessions' script threads share Python's GIL: under a room of users it
 runs at one core while the others idle (benchmarks/README.md, "A workshop room"). The analyses behind the cached
 views are pure functions of their settings, so they can run in another process: ``compute(fn, *args)`` sends
-``fn(*args)`` to a worker process when one is free and computes it in the calling thread otherwise, so that an idle
-worker takes the next analysis while the server's own core draws, and a busy one never makes a session wait behind
-another's. ``fn`` and ``args`` must pickle (module-level functions, ``Config`` dicts); exceptions come back as raised.
+``fn(*args)`` to a worker process, where it may wait behind one other analysis (``QUEUE``), and computes it in the
+calling thread when more are waiting: the worker takes the analyses while the server's own core draws, and a session
+never waits behind a queue of others'. ``fn`` and ``args`` must pickle (module-level functions, ``Config`` dicts); exceptions come back as raised.
 
 One worker per spare core (none on a single core: everything stays in the server's process). Each worker holds
 BLAS to one thread, as the server does (dashboard.py). A worker that dies (out of memory, killed) is replaced on the
@@ -31,16 +31,20 @@ WORKERS = max(0, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity
 if os.environ.get("RNN_LAB_WORKERS"):  # "0": no worker process (tests compare the two)
     WORKERS = int(os.environ["RNN_LAB_WORKERS"])
 
+# Calls a worker holds at once, running or waiting. Under a room's load (benchmarks/load_ws.py --workshop) the server's
+# own process is the bottleneck: 1 (compute here whenever the worker is busy) left a fifth of its time in analyses.
+QUEUE = 2
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _busy = 0  # calls running in the workers now
 
 
 def compute(fn: Callable[..., R], *args: Any) -> R:
-    """``fn(*args)``, in a worker process if one is free, else in this thread."""
+    """``fn(*args)``, in a worker process if it holds fewer than ``QUEUE`` calls, else in this thread."""
     global _busy
     with _lock:
-        pool = _pool_now() if _busy < WORKERS else None
+        pool = _pool_now() if _busy < WORKERS * QUEUE else None
         if pool is not None:
             _busy += 1
     if pool is None:

@@ -38,16 +38,19 @@ def test_the_work_runs_in_the_worker_and_errors_come_back_as_raised(one_worker):
         one_worker.compute(Config.from_dict, {"activation": "tahn"})
 
 
-def test_a_busy_worker_never_makes_another_session_wait(one_worker):
-    """While the worker sleeps for one session, another's work is done in its own thread at once."""
+def test_a_full_worker_never_makes_another_session_wait(one_worker):
+    """While the worker holds its QUEUE of calls (one sleeping, the others waiting), another session's work is done
+    in its own thread at once."""
     one_worker.compute(os.getpid)  # the worker is up
-    sleeper = threading.Thread(target=one_worker.compute, args=(time.sleep, 2.0))
-    sleeper.start()
+    sleepers = [threading.Thread(target=one_worker.compute, args=(time.sleep, 1.0)) for _ in range(one_worker.QUEUE)]
+    for sleeper in sleepers:
+        sleeper.start()
     time.sleep(0.3)
     start = time.perf_counter()
     assert one_worker.compute(os.getpid) == os.getpid()
-    assert time.perf_counter() - start < 1.0
-    sleeper.join()
+    assert time.perf_counter() - start < 0.5
+    for sleeper in sleepers:
+        sleeper.join()
     assert one_worker.compute(os.getpid) != os.getpid()  # free again
 
 
