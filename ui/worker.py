@@ -5,7 +5,8 @@ runs at one core while the others idle (benchmarks/README.md, "A workshop room")
 views are pure functions of their settings, so they can run in another process: ``compute(fn, *args)`` sends
 ``fn(*args)`` to a worker process, where it may wait behind one other analysis (``QUEUE``), and computes it in the
 calling thread when more are waiting: the worker takes the analyses while the server's own core draws, and a session
-never waits behind a queue of others'. ``fn`` and ``args`` must pickle (module-level functions, ``Config`` dicts); exceptions come back as raised.
+never waits behind a queue of others'. ``fn`` and ``args`` must pickle (module-level functions, ``Config`` dicts);
+exceptions come back as raised.
 
 One worker per spare core (none on a single core: everything stays in the server's process). Each worker holds
 BLAS to one thread, as the server does (dashboard.py). A worker that dies (out of memory, killed) is replaced on the

@@ -34,7 +34,8 @@ def charts(at) -> list[tuple[dict, pd.DataFrame]]:
 
 def colour_fields(spec: dict) -> set[str]:
     """The fields a chart colours by, in any of its layers."""
-    return {layer.get("encoding", {}).get("color", {}).get("field") for layer in [spec, *spec.get("layer", [])]} - {None}
+    layers = [spec, *spec.get("layer", [])]
+    return {layer.get("encoding", {}).get("color", {}).get("field") for layer in layers} - {None}
 
 
 def heatmap_states(spec: dict, data: pd.DataFrame) -> np.ndarray:
