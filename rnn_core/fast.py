@@ -78,9 +78,10 @@ THRESHOLDS = {
     # The Jacobian products' power iteration (bptt.top_singular_value) by products of M or M^T with a vector, one G y
     # at a time, from S x S products of this size on, instead of forming G = M M^T, G^2 and G^4 (three S^3 products a
     # step). jacobian_products() at the default T = 100, one BLAS thread, min of 8 interleaved: S = 128 (LSTM N = 64)
-    # 18.4 ms against 22.1 (with the rows of J_t below); S = 64: vanilla 7.6 against 8.3, GRU 8.8 against 9.6, LSTM
-    # N = 32 7.5 against 9.0; S = 48 4.5 against 5.1; S = 32 3.1 against 3.6; S = 16 the same (2.9, 3.0).
-    "power_by_products_min_size": 32,
+    # 18.4 ms against 22.1 (with the rows of J_t below); S = 64: vanilla 7.6 against 8.3, GRU 8.8 against 9.6, but
+    # the leaky network 35 against 20 (its steps are near (1 - alpha) I: near-equal top singular values, slow to
+    # separate one product at a time, where G^4 takes eight steps of the iteration per check).
+    "power_by_products_min_size": 96,
     # ...stopping when the Rayleigh quotient y^T G y rises by less than this (relative), after at most this many
     # products G y (then the exact eigenvalue, as the engine after POWER_MAX_ITER rounds of G^4). Against rounds of
     # G^4 y (stop at a rise of 1e-11 in sigma^8), LSTM N = 64, T = 100: 28.3 ms against 29.5 for analyze(), and closer
