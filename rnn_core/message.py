@@ -15,8 +15,8 @@ from typing import Any
 class Message(str):
     """``template.format(**fields)``, remembering ``template`` and ``fields``.
 
-    Fields may be numbers (formatted by the template's own specs, ``{rate:.3g}``), text, or Messages (a clause
-    whose words are translated too).
+    Fields may be numbers (formatted by the template's own specs, ``{rate:.3g}``), text, Messages (a clause
+    whose words are translated too), or :class:`Verbatim` text (a name from a file, said as it is).
 
     Examples
     --------
@@ -44,6 +44,19 @@ class Message(str):
         """``sep.join(parts)`` as a Message whose fields are the parts (each translated on its own)."""
         parts = list(parts)
         return cls(sep.join(f"{{p{i}}}" for i in range(len(parts))), **{f"p{i}": p for i, p in enumerate(parts)})
+
+
+class Verbatim(str):
+    """Text quoted from outside the app (a file's tensor names, a library's error): a Message's field that every
+    language says as it is, never translated and never given a decimal comma.
+
+    Examples
+    --------
+    >>> Message("Tensor {name!r} is missing.", name=Verbatim("rnn.weight_hh_l0"))
+    "Tensor 'rnn.weight_hh_l0' is missing."
+    """
+
+    __slots__ = ()
 
 
 def _rebuild(template: str, fields: dict[str, Any]) -> Message:

@@ -37,7 +37,7 @@ from .cells.base import Cell
 from .config import Config
 from .initializers import readout_vector
 from .inputs import make_inputs, vocabulary
-from .message import Message
+from .message import Message, Verbatim
 
 Array = np.ndarray
 
@@ -56,7 +56,17 @@ RUN_MAX_STEPS = 1000  # the dashboard's cap on T for an uploaded model (see Run)
 
 
 class WeightsError(ValueError):
-    """A file or a set of tensors that cannot be used, with a message that says why."""
+    """A file or a set of tensors that cannot be used, with a message that says why: ``args[0]`` is a
+    :class:`~rnn_core.message.Message`, so that a page can say it in its language (names from the file are
+    :class:`~rnn_core.message.Verbatim`, quoted as they are)."""
+
+
+_NPZ_CORRUPT = "The .npz file is corrupt or truncated ({error})."
+
+
+def _error(err: Exception) -> Verbatim:
+    """A library's exception, quoted as it is: ``'BadZipFile: File is not a zip file'``."""
+    return Verbatim(f"{type(err).__name__}: {err}")
 
 
 @dataclass(frozen=True)
@@ -79,17 +89,18 @@ def read_weights(data: bytes, filename: str = "") -> Weights:
     not floating point, and NaN or infinite entries (naming the tensor and counting them).
     """
     if len(data) > MAX_FILE_BYTES:
-        raise WeightsError(f"The file is {len(data) / 2**20:.1f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB.")
+        raise WeightsError(Message("The file is {size:.1f} MiB; the limit is {limit} MiB.", size=len(data) / 2**20,
+                                   limit=MAX_FILE_BYTES // 2**20))
     if len(data) == 0:
-        raise WeightsError("The file is empty.")
+        raise WeightsError(Message("The file is empty."))
     if data[:1] == b"\x80" or data[:2] in (b"(d", b"}q", b"]q", b"(l"):
-        raise WeightsError("This is a Python pickle (what torch.save and pickle.dump write). Pickles can run code "
-                           "when opened, so they are never opened here. Save the state dict with "
-                           "safetensors.torch.save_file(model.state_dict(), 'model.safetensors') instead.")
+        raise WeightsError(Message("This is a Python pickle (what torch.save and pickle.dump write). Pickles can run "
+                                   "code when opened, so they are never opened here. Save the state dict with "
+                                   "safetensors.torch.save_file(model.state_dict(), 'model.safetensors') instead."))
     if data[:4] == b"PK\x03\x04":
         tensors, notes = _read_npz(data)
     elif filename.lower().endswith(".npz"):
-        raise WeightsError("This .npz file is not a zip archive: it is corrupt or not an .npz file.")
+        raise WeightsError(Message("This .npz file is not a zip archive: it is corrupt or not an .npz file."))
     else:
         tensors, notes = _read_safetensors(data)
     converted = [Message("{n} from {dtype}", n=notes.count(d), dtype=d) for d in dict.fromkeys(notes)]
@@ -107,18 +118,21 @@ def _read_npz(data: bytes) -> tuple[dict[str, Array], list[str]]:
     except WeightsError:
         raise
     except Exception as err:
-        raise WeightsError(f"The zip archive cannot be read: it is corrupt or truncated ({type(err).__name__}: "
-                           f"{err}).") from None
+        raise WeightsError(Message("The zip archive cannot be read: it is corrupt or truncated ({error}).",
+                                   error=_error(err))) from None
     pickled = [n for n in names if n.endswith(".pkl") or n.endswith("/data.pkl")]
     if pickled:
-        raise WeightsError(f"This zip archive holds {pickled[0]!r}: it is a PyTorch file written by torch.save, "
-                           "which is a pickle and is never opened here. Save the state dict with "
-                           "safetensors.torch.save_file(model.state_dict(), 'model.safetensors') instead.")
+        raise WeightsError(Message("This zip archive holds {name!r}: it is a PyTorch file written by torch.save, "
+                                   "which is a pickle and is never opened here. Save the state dict with "
+                                   "safetensors.torch.save_file(model.state_dict(), 'model.safetensors') instead.",
+                                   name=Verbatim(pickled[0])))
     others = [n for n in names if not n.endswith(".npy")]
     if others:
-        raise WeightsError(f"This zip archive holds {others[0]!r}, which is not an array (.npy): not an .npz file.")
+        raise WeightsError(Message("This zip archive holds {name!r}, which is not an array (.npy): not an .npz "
+                                   "file.", name=Verbatim(others[0])))
     if len(names) > MAX_TENSORS:
-        raise WeightsError(f"The file holds {len(names):,} arrays; at most {MAX_TENSORS} are read.")
+        raise WeightsError(Message("The file holds {n:,} arrays; at most {limit} are read.", n=len(names),
+                                   limit=MAX_TENSORS))
     _check_total(sum(8 * count for count in headers))
     tensors: dict[str, Array] = {}
     notes: list[str] = []
@@ -130,11 +144,11 @@ def _read_npz(data: bytes) -> tuple[dict[str, Array], list[str]]:
         raise
     except ValueError as err:
         if "allow_pickle" in str(err) or "Object arrays" in str(err):  # what allow_pickle=False refuses
-            raise WeightsError(f"An array in the file cannot be read without unpickling it, which is never done "
-                               f"here ({err}).") from None
-        raise WeightsError(f"The .npz file is corrupt or truncated ({err}).") from None
+            raise WeightsError(Message("An array in the file cannot be read without unpickling it, which is never "
+                                       "done here ({error}).", error=Verbatim(str(err)))) from None
+        raise WeightsError(Message(_NPZ_CORRUPT, error=Verbatim(str(err)))) from None
     except Exception as err:
-        raise WeightsError(f"The .npz file is corrupt or truncated ({type(err).__name__}: {err}).") from None
+        raise WeightsError(Message(_NPZ_CORRUPT, error=_error(err))) from None
     return tensors, notes
 
 
@@ -142,8 +156,9 @@ def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     """The number of values of one ``.npy`` member, from its header, read before anything is decompressed in full:
     a small archive can hold gigabytes of zeros. Only stored or deflated members whose size matches their header."""
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise WeightsError(f"Member {info.filename!r} is compressed with method {info.compress_type}; only stored "
-                           "or deflated arrays (what np.savez and np.savez_compressed write) are read.")
+        raise WeightsError(Message("Member {name!r} is compressed with method {method}; only stored or deflated "
+                                   "arrays (what np.savez and np.savez_compressed write) are read.",
+                                   name=Verbatim(info.filename), method=info.compress_type))
     with archive.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -152,32 +167,34 @@ def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
             shape, _, dtype = np.lib.format.read_array_header_2_0(f)
         start = f.tell()
     if dtype.hasobject:
-        raise WeightsError(f"An array in the file ({info.filename!r}) cannot be read without unpickling it, which "
-                           "is never done here (an object array).")
+        raise WeightsError(Message("An array in the file ({name!r}) cannot be read without unpickling it, which is "
+                                   "never done here (an object array).", name=Verbatim(info.filename)))
     _check_shape(info.filename, list(shape))
     count = int(np.prod(shape, dtype=object))
     if start + count * dtype.itemsize != info.file_size:
-        raise WeightsError(f"Member {info.filename!r} says it holds {count:,} values of {dtype} but has "
-                           f"{info.file_size:,} bytes: the file is corrupt.")
+        raise WeightsError(Message("Member {name!r} says it holds {count:,} values of {dtype} but has {size:,} "
+                                   "bytes: the file is corrupt.", name=Verbatim(info.filename), count=count,
+                                   dtype=Verbatim(str(dtype)), size=info.file_size))
     return count
 
 
 def _check_shape(name: str, shape: list) -> None:
     if len(shape) > MAX_DIMS or any(not isinstance(d, int) or d < 0 or d > 2**31 for d in shape):
-        raise WeightsError(f"Tensor {name!r} has shape {tuple(shape)[:MAX_DIMS + 1]}: at most {MAX_DIMS} "
-                           "dimensions of at most 2^31 are read.")
+        raise WeightsError(Message("Tensor {name!r} has shape {shape}: at most {dims} dimensions of at most 2^31 "
+                                   "are read.", name=Verbatim(name), shape=Verbatim(str(tuple(shape)[:MAX_DIMS + 1])),
+                                   dims=MAX_DIMS))
 
 
 def _check_total(float64_bytes: int) -> None:
     if float64_bytes > MAX_FLOAT64_BYTES:
-        raise WeightsError(f"The tensors would take {float64_bytes / 2**20:,.0f} MiB in float64; at most "
-                           f"{MAX_FLOAT64_BYTES // 2**20} MiB are read.")
+        raise WeightsError(Message("The tensors would take {size:,.0f} MiB in float64; at most {limit} MiB are "
+                                   "read.", size=float64_bytes / 2**20, limit=MAX_FLOAT64_BYTES // 2**20))
 
 
 def _float64(name: str, a: Array, notes: list[str]) -> Array:
     if a.dtype.kind != "f" or a.dtype.itemsize not in (2, 4, 8):
-        raise WeightsError(f"Tensor {name!r} has dtype {a.dtype}; weights must be floating point "
-                           "(float16, bfloat16, float32 or float64).")
+        raise WeightsError(Message("Tensor {name!r} has dtype {dtype}; weights must be floating point (float16, "
+                                   "bfloat16, float32 or float64).", name=Verbatim(name), dtype=Verbatim(str(a.dtype))))
     if a.dtype != np.float64:
         notes.append(str(a.dtype))
     return np.asarray(a, dtype=np.float64)
@@ -188,52 +205,61 @@ def _read_safetensors(data: bytes) -> tuple[dict[str, Array], list[str]]:
     then read the tensors with ``safetensors.numpy`` (bfloat16 tensors, which NumPy has no type for, are widened
     here from their checked byte ranges)."""
     if len(data) < 8:
-        raise WeightsError(f"The file has {len(data)} bytes: too short for a safetensors header (truncated?).")
+        raise WeightsError(Message("The file has {n} bytes: too short for a safetensors header (truncated?).",
+                                   n=len(data)))
     (n,) = struct.unpack("<Q", data[:8])
     if n > min(MAX_HEADER_BYTES, len(data) - 8):
-        raise WeightsError(f"The header says it is {n:,} bytes long, but the file has {len(data) - 8:,} bytes after "
-                           "the length field: the file is truncated, or not a safetensors file.")
+        raise WeightsError(Message("The header says it is {n:,} bytes long, but the file has {rest:,} bytes after "
+                                   "the length field: the file is truncated, or not a safetensors file.", n=n,
+                                   rest=len(data) - 8))
     try:
         header = json.loads(data[8:8 + n])
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise WeightsError("The safetensors header is not valid JSON: the file is corrupt, or not a safetensors "
-                           "file.") from None
+        raise WeightsError(Message("The safetensors header is not valid JSON: the file is corrupt, or not a "
+                                   "safetensors file.")) from None
     if not isinstance(header, dict):
-        raise WeightsError("The safetensors header is not a table of tensors: the file is corrupt.")
+        raise WeightsError(Message("The safetensors header is not a table of tensors: the file is corrupt."))
     header.pop("__metadata__", None)  # free text: never shown
     if len(header) > MAX_TENSORS:
-        raise WeightsError(f"The file holds {len(header):,} tensors; at most {MAX_TENSORS} are read.")
+        raise WeightsError(Message("The file holds {n:,} tensors; at most {limit} are read.", n=len(header),
+                                   limit=MAX_TENSORS))
     body = len(data) - 8 - n
     spans = []
     for name, entry in header.items():
         if len(name) > MAX_NAME:
-            raise WeightsError(f"A tensor name is {len(name):,} characters long; at most {MAX_NAME} are read.")
+            raise WeightsError(Message("A tensor name is {n:,} characters long; at most {limit} are read.",
+                                       n=len(name), limit=MAX_NAME))
         if not (isinstance(entry, dict) and isinstance(entry.get("shape"), list)
                 and isinstance(entry.get("data_offsets"), list) and len(entry["data_offsets"]) == 2
                 and all(isinstance(v, int) and v >= 0 for v in [*entry["shape"], *entry["data_offsets"]])):
-            raise WeightsError(f"The header's entry for {name!r} is malformed: the file is corrupt.")
+            raise WeightsError(Message("The header's entry for {name!r} is malformed: the file is corrupt.",
+                                       name=Verbatim(name)))
         _check_shape(name, entry["shape"])
         dtype = entry.get("dtype")
         if not isinstance(dtype, str) or dtype not in FLOAT_DTYPES:
-            raise WeightsError(f"Tensor {name!r} has dtype {dtype!r}; weights must be floating point "
-                               "(F16, BF16, F32 or F64).")
+            raise WeightsError(Message("Tensor {name!r} has dtype {dtype}; weights must be floating point (F16, "
+                                       "BF16, F32 or F64).", name=Verbatim(name), dtype=Verbatim(repr(dtype))))
         begin, end = entry["data_offsets"]
         count = int(np.prod(entry["shape"], dtype=object))
         need = count * np.dtype(FLOAT_DTYPES[dtype]).itemsize
-        said = (f"The header says tensor {name!r} ({dtype}, shape {tuple(entry['shape'])}) takes bytes {begin:,} "
-                f"to {end:,}")
+        said = Message("The header says tensor {name!r} ({dtype}, shape {shape}) takes bytes {begin:,} to {end:,}",
+                       name=Verbatim(name), dtype=Verbatim(dtype), shape=Verbatim(str(tuple(entry["shape"]))),
+                       begin=begin, end=end)
         if end - begin != need:
-            raise WeightsError(f"{said}, but that shape needs {need:,} bytes: the header does not match the file.")
+            raise WeightsError(Message("{said}, but that shape needs {need:,} bytes: the header does not match the "
+                                       "file.", said=said, need=need))
         if end > body:
-            raise WeightsError(f"{said}, but the data has only {body:,} bytes: the file is truncated.")
+            raise WeightsError(Message("{said}, but the data has only {body:,} bytes: the file is truncated.",
+                                       said=said, body=body))
         spans.append((begin, end))
     covered = 0
     for begin, end in sorted(spans):
         if begin != covered:
-            raise WeightsError("The tensors' byte ranges overlap or leave gaps: the file is corrupt.")
+            raise WeightsError(Message("The tensors' byte ranges overlap or leave gaps: the file is corrupt."))
         covered = end
     if covered != body:
-        raise WeightsError(f"The tensors cover {covered:,} bytes of the file's {body:,}: the file is corrupt.")
+        raise WeightsError(Message("The tensors cover {covered:,} bytes of the file's {body:,}: the file is corrupt.",
+                                   covered=covered, body=body))
     _check_total(sum(8 * int(np.prod(e["shape"], dtype=object)) for e in header.values()))
     notes: list[str] = []
     if any(entry["dtype"] == "BF16" for entry in header.values()):
@@ -255,7 +281,7 @@ def _read_safetensors(data: bytes) -> tuple[dict[str, Array], list[str]]:
     try:
         loaded = load(data)
     except Exception as err:
-        raise WeightsError(f"The safetensors file cannot be read ({type(err).__name__}: {err}).") from None
+        raise WeightsError(Message("The safetensors file cannot be read ({error}).", error=_error(err))) from None
     return {name: _float64(name, a, notes) for name, a in loaded.items()}, notes
 
 
@@ -264,9 +290,11 @@ def _checked(tensors: dict[str, Array]) -> dict[str, Array]:
         bad = ~np.isfinite(a)
         if bad.any():
             nan, inf = int(np.isnan(a).sum()), int(np.isinf(a).sum())
-            what = " and ".join(f"{k:,} {w}" for k, w in ((nan, "NaN"), (inf, "infinite")) if k)
-            raise WeightsError(f"Tensor {name!r} has {what} entries (of {a.size:,}): the weights are broken, "
-                               "perhaps by a diverged training run.")
+            what = (Message("{nan:,} NaN and {inf:,} infinite", nan=nan, inf=inf) if nan and inf
+                    else Message("{nan:,} NaN", nan=nan) if nan else Message("{inf:,} infinite", inf=inf))
+            raise WeightsError(Message("Tensor {name!r} has {what} entries (of {size:,}): the weights are broken, "
+                                       "perhaps by a diverged training run.", name=Verbatim(name), what=what,
+                                       size=a.size))
     return tensors
 
 
@@ -329,37 +357,44 @@ def layout(tensors: Mapping[str, Any]) -> Layout:
     if "W_hh" in tensors:
         W = np.shape(tensors["W_hh"])
         if len(W) != 2 or W[0] != W[1]:
-            raise WeightsError(f"'W_hh' has shape {tuple(W)}; a recurrent matrix is square, (N, N).")
+            raise WeightsError(Message("'W_hh' has shape {shape}; a recurrent matrix is square, (N, N).",
+                                       shape=Verbatim(str(tuple(W)))))
         used = {"W_hh", "W_xh", "b", "u"}
         return Layout("rnn", W[0], 1, 1, "arrays", "", tuple(n for n in names if n not in used))
     matches = {n: m for n in names if (m := _TORCH_NAME.match(n))}
     if not matches:
         shown = ", ".join(repr(n) for n in names[:8]) + (", ..." if len(names) > 8 else "")
-        raise WeightsError("No RNN weights found: expected PyTorch's 'weight_hh_l0' (with 'weight_ih_l0', "
-                           f"'bias_ih_l0', 'bias_hh_l0') or plain 'W_hh'. The file holds {shown or 'nothing'}.")
+        raise WeightsError(Message("No RNN weights found: expected PyTorch's 'weight_hh_l0' (with 'weight_ih_l0', "
+                                   "'bias_ih_l0', 'bias_hh_l0') or plain 'W_hh'. The file holds {shown}.",
+                                   shown=Verbatim(shown) if shown else Message("nothing")))
     prefixes = sorted({m["prefix"] for m in matches.values()})
     if len(prefixes) > 1:
-        raise WeightsError(f"The file holds the weights of {len(prefixes)} recurrent modules (prefixes "
-                           f"{', '.join(map(repr, prefixes))}); save one module's state dict.")
+        raise WeightsError(Message("The file holds the weights of {n} recurrent modules (prefixes {prefixes}); "
+                                   "save one module's state dict.", n=len(prefixes),
+                                   prefixes=Verbatim(", ".join(map(repr, prefixes)))))
     prefix = prefixes[0]
     if any(n.startswith(prefix + "weight_hr_l") for n in names):
-        raise WeightsError("This LSTM has projections (weight_hr_l0, proj_size > 0): not supported.")
+        raise WeightsError(Message("This LSTM has projections (weight_hr_l0, proj_size > 0): not supported."))
     hh = prefix + "weight_hh_l0"
     if hh not in tensors:
-        raise WeightsError(f"Tensor {hh!r} is missing: it is the first layer's recurrent matrix.")
+        raise WeightsError(Message("Tensor {name!r} is missing: it is the first layer's recurrent matrix.",
+                                   name=Verbatim(hh)))
     rows, N = np.shape(tensors[hh]) if np.ndim(tensors[hh]) == 2 else (0, 0)
     if N == 0 or rows % N or rows // N not in GATES:
-        raise WeightsError(f"{hh!r} has shape {tuple(np.shape(tensors[hh]))}; expected (N, N) for an RNN, (3N, N) "
-                           "for a GRU or (4N, N) for an LSTM.")
+        raise WeightsError(Message("{name!r} has shape {shape}; expected (N, N) for an RNN, (3N, N) for a GRU or "
+                                   "(4N, N) for an LSTM.", name=Verbatim(hh),
+                                   shape=Verbatim(str(tuple(np.shape(tensors[hh]))))))
     if N > MAX_HIDDEN:
-        raise WeightsError(f"The hidden size is {N:,}; at most {MAX_HIDDEN:,} units are analyzed here.")
+        raise WeightsError(Message("The hidden size is {N:,}; at most {limit:,} units are analyzed here.", N=N,
+                                   limit=MAX_HIDDEN))
     layers = 0
     while layers < MAX_LAYERS and prefix + f"weight_hh_l{layers}" in tensors:
         layers += 1
     stray = sorted({m["layer"] for m in matches.values()} - {str(k) for k in range(layers)})
     if stray:
-        raise WeightsError(f"Layer {stray[0][:20]!r} has weights but no layer before it has 'weight_hh' (or there "
-                           f"are more than {MAX_LAYERS} layers): layers must run 0, 1, 2, ...")
+        raise WeightsError(Message("Layer {layer!r} has weights but no layer before it has 'weight_hh' (or there are "
+                                   "more than {limit} layers): layers must run 0, 1, 2, ...",
+                                   layer=Verbatim(stray[0][:20]), limit=MAX_LAYERS))
     directions = 2 if any(m["rev"] for m in matches.values()) else 1
     return Layout(GATES[rows // N], N, layers, directions, "torch", prefix,
                   tuple(n for n in names if n not in matches))
@@ -378,11 +413,14 @@ def model_from_state_dict(tensors: Mapping[str, Any], *, cell: str | None = None
     """
     lay = layout(tensors)
     if cell is not None and cell != lay.cell:
-        raise WeightsError(f"The shapes say {lay.cell.upper()}, not {cell.upper()}.")
+        raise WeightsError(Message("The shapes say {inferred}, not {chosen}.", inferred=Verbatim(lay.cell.upper()),
+                                   chosen=Verbatim(cell.upper())))
     if not 0 <= layer < lay.layers:
-        raise WeightsError(f"layer={layer} does not exist: the model has {lay.layers} layer(s).")
+        raise WeightsError(Message("layer={layer} does not exist: the model has {layers} layer(s).", layer=layer,
+                                   layers=lay.layers))
     if not 0 <= direction < lay.directions:
-        raise WeightsError(f"direction={direction} does not exist: the model has {lay.directions} direction(s).")
+        raise WeightsError(Message("direction={direction} does not exist: the model has {directions} direction(s).",
+                                   direction=direction, directions=lay.directions))
     N = lay.hidden_size
     if lay.source == "arrays":
         W_hh = _array(tensors, "W_hh", (N, N))
@@ -414,19 +452,22 @@ def _array(tensors: Mapping[str, Any], name: str, shape: tuple[int | None, ...],
     if name not in tensors:
         if optional:
             return None
-        raise WeightsError(f"Tensor {name!r} is missing.")
+        raise WeightsError(Message("Tensor {name!r} is missing.", name=Verbatim(name)))
     a = np.asarray(tensors[name], dtype=np.float64)
     if a.ndim != len(shape) or any(want is not None and got != want for got, want in zip(a.shape, shape, strict=True)):
         want = "(" + ", ".join("D" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-        raise WeightsError(f"Tensor {name!r} has shape {a.shape}; expected {want}.")
+        raise WeightsError(Message("Tensor {name!r} has shape {shape}; expected {want}.", name=Verbatim(name),
+                                   shape=Verbatim(str(a.shape)), want=Verbatim(want)))
     if not np.isfinite(a).all():
-        raise WeightsError(f"Tensor {name!r} has {int((~np.isfinite(a)).sum()):,} NaN or infinite entries.")
+        raise WeightsError(Message("Tensor {name!r} has {n:,} NaN or infinite entries.", name=Verbatim(name),
+                                   n=int((~np.isfinite(a)).sum())))
     return a
 
 
 def _check_input_size(D: int) -> None:
     if not 1 <= D <= MAX_INPUT:
-        raise WeightsError(f"The input size is {D:,}; between 1 and {MAX_INPUT:,} inputs are analyzed here.")
+        raise WeightsError(Message("The input size is {D:,}; between 1 and {limit:,} inputs are analyzed here.",
+                                   D=D, limit=MAX_INPUT))
 
 
 def _unit(u: Array | None, N: int, seed: int) -> Array:
@@ -434,7 +475,7 @@ def _unit(u: Array | None, N: int, seed: int) -> Array:
         return readout_vector(N, seed)
     n = float(np.linalg.norm(u))
     if n == 0:
-        raise WeightsError("The readout 'u' is zero: the loss u·h would be 0.")
+        raise WeightsError(Message("The readout 'u' is zero: the loss u·h would be 0."))
     return u / n
 
 
@@ -443,7 +484,7 @@ def model_from_torch(module: Any, *, layer: int = 0, direction: int = 0, seed: i
     this function only reads the module's state dict and, for ``nn.RNN``, its nonlinearity)."""
     kind = type(module).__name__
     if kind not in ("RNN", "LSTM", "GRU"):
-        raise WeightsError(f"A {kind} is not a torch.nn.RNN, nn.LSTM or nn.GRU.")
+        raise WeightsError(Message("A {kind} is not a torch.nn.RNN, nn.LSTM or nn.GRU.", kind=Verbatim(kind)))
     tensors = {name: t.detach().cpu().double().numpy() for name, t in module.state_dict().items()}
     activation = getattr(module, "nonlinearity", "tanh") if kind == "RNN" else "tanh"
     return model_from_state_dict(tensors, cell=kind.lower(), layer=layer, direction=direction,
@@ -480,11 +521,13 @@ class Run:
 
     def __post_init__(self) -> None:
         if self.input_kind not in RUN_INPUTS:
-            raise WeightsError(f"input_kind={self.input_kind!r} is not one of {', '.join(RUN_INPUTS)}.")
+            raise WeightsError(Message("input_kind={value} is not one of {allowed}.",
+                                       value=Verbatim(repr(self.input_kind)), allowed=Verbatim(", ".join(RUN_INPUTS))))
         if self.h0 not in INITIAL_STATES:
-            raise WeightsError(f"h0={self.h0!r} is not one of {', '.join(INITIAL_STATES)}.")
+            raise WeightsError(Message("h0={value} is not one of {allowed}.", value=Verbatim(repr(self.h0)),
+                                       allowed=Verbatim(", ".join(INITIAL_STATES))))
         if self.input_kind != "sequence" and not 1 <= self.seq_len <= 10_000:
-            raise WeightsError(f"seq_len={self.seq_len} is outside [1, 10000].")
+            raise WeightsError(Message("seq_len={seq_len} is outside [1, 10000].", seq_len=self.seq_len))
 
 
 def run_inputs(run: Run, D: int) -> Array:
@@ -494,8 +537,8 @@ def run_inputs(run: Run, D: int) -> Array:
     if run.input_kind == "text":
         vocab = vocabulary(run.text)
         if len(vocab) > D:
-            raise WeightsError(f"The text has {len(vocab)} distinct characters but the model only {D} inputs: "
-                               "one input per character is needed.")
+            raise WeightsError(Message("The text has {n} distinct characters but the model only {D} inputs: one "
+                                       "input per character is needed.", n=len(vocab), D=D))
         one_hot = make_inputs("text", run.seq_len, 1, 0, run.input_scale, np.random.default_rng(run.seed), run.text)
         return np.concatenate([one_hot, np.zeros((*one_hot.shape[:2], D - len(vocab)))], axis=-1)
     return make_inputs(run.input_kind, run.seq_len, 1, D, run.input_scale, np.random.default_rng(run.seed))
@@ -515,21 +558,26 @@ def parse_sequence(text: str, D: int, max_steps: int = 10_000) -> Array:
     """
     rows = [line for line in text.strip().splitlines() if line.strip()]
     if not rows:
-        raise WeightsError("The pasted sequence is empty: one line per step, numbers separated by commas or spaces.")
+        raise WeightsError(Message("The pasted sequence is empty: one line per step, numbers separated by commas or "
+                                   "spaces."))
     if len(rows) > max_steps:
-        raise WeightsError(f"The pasted sequence has {len(rows):,} steps; at most {max_steps:,} are read.")
+        raise WeightsError(Message("The pasted sequence has {n:,} steps; at most {limit:,} are read.", n=len(rows),
+                                   limit=max_steps))
     x = np.zeros((len(rows), 1, D))
     for t, line in enumerate(rows):
         parts = [p for p in re.split(r"[,\s;]+", line.strip()) if p]
         try:
             values = [float(p) for p in parts]
         except ValueError:
-            raise WeightsError(f"Line {t + 1} of the pasted sequence is not a list of numbers.") from None
+            raise WeightsError(Message("Line {line} of the pasted sequence is not a list of numbers.",
+                                       line=t + 1)) from None
         if not all(np.isfinite(values)):
-            raise WeightsError(f"Line {t + 1} of the pasted sequence holds a NaN or infinite number.")
+            raise WeightsError(Message("Line {line} of the pasted sequence holds a NaN or infinite number.",
+                                       line=t + 1))
         if len(values) not in (1, D):
-            raise WeightsError(f"Line {t + 1} of the pasted sequence has {len(values)} numbers; the model has {D} "
-                               "inputs (give D numbers a line, or one for the first input).")
+            raise WeightsError(Message("Line {line} of the pasted sequence has {n} numbers; the model has {D} inputs "
+                                       "(give D numbers a line, or one for the first input).", line=t + 1,
+                                       n=len(values), D=D))
         x[t, 0, :len(values)] = values
     return x
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from rnn_core.message import Message
+from rnn_core.message import Message, Verbatim
 
 from .text import MESSAGES, TEXTS
 
@@ -81,7 +81,7 @@ class _Number:
 
 
 def _field(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, (bool, Verbatim)) or value is None:  # a name from a file: as it is, in every language
         return value
     if isinstance(value, str):
         return tr(value) if isinstance(value, Message) or value in _catalogue() else decimal_text(value)

@@ -12,12 +12,14 @@ import io
 import json
 import re
 import string
+import zipfile
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from google.protobuf.message import Message as Proto
+from test_your_model import hostile_files
 
 from rnn_core.presets import PRESETS
 from ui import i18n
@@ -187,6 +189,39 @@ def test_your_model_in_danish_after_an_upload(app):
     assert not at.exception, at.exception
     assert not english_left(at), english_left(at)
     assert any("Konverteret til float64" in c.value for c in at.caption)
+
+
+def _not_an_npz() -> tuple[str, str, bytes, str]:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("notes.txt", "hello")
+    return "zip that is not an .npz", "model.npz", buf.getvalue(), "'notes.txt'"
+
+
+DANISH_REFUSALS = {  # what each hostile file's refusal says in Danish (numbers with the Danish thousands point)
+    "pickle renamed .safetensors": "Det er en Python-pickle",
+    "truncated": "filen er afkortet",
+    "header claiming 2^40 bytes": "1.099.511.627.776 byte lang",
+    "10,000 tensors": "Filen indeholder 10.000 tensorer",
+    "NaN weights": "'W_hh' har NaN i 1 af sine 9 værdier",
+    "shapes that do not fit": "'weight_hh_l0' har formen (5, 4); forventede (N, N) for et RNN",
+    "object array in an npz": "kan kun læses ved at åbne det med pickle",
+    "torch.save .pt renamed": "PyTorch-fil skrevet med torch.save",
+    "zip that is not an .npz": "'notes.txt', som ikke er et array (.npy)",
+}
+HOSTILE = [*hostile_files(), _not_an_npz()]
+
+
+@pytest.mark.parametrize("what,name,data,words", HOSTILE, ids=[f[0] for f in HOSTILE])
+def test_hostile_files_are_refused_in_danish(app, what, name, data, words):
+    """The refusal is the core's Message said in Danish: no English phrase, the names from the file as they are."""
+    at = open_page(app, "pages/your_model.py")
+    at.file_uploader(key="model_upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Filen kan ikke bruges:"]
+    said = at.text[0].value
+    assert DANISH_REFUSALS[what] in said, said
+    assert not english_left(at), english_left(at)
 
 
 def test_link_warnings_in_danish(app):

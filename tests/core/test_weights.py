@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import struct
 import zipfile
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from torch_steps import torch_reference
 
+from rnn_core.message import Message
 from rnn_core.weights import (
     MAX_FILE_BYTES,
     Run,
@@ -23,6 +25,7 @@ from rnn_core.weights import (
     parse_sequence,
     read_weights,
 )
+from ui import i18n
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +36,26 @@ def no_unpickling(monkeypatch):
     monkeypatch.setattr(pickle, "loads", refuse)
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "Unpickler", refuse)
+
+
+@pytest.fixture(autouse=True)
+def refusals_say_themselves_in_danish(monkeypatch):
+    """Every refusal raised in these tests is a Message (a page says it in its language), and the Danish catalogue
+    has its template and its clauses' (ui.i18n records any it lacks): names from the file stay as they are."""
+    raised = []
+
+    def record(self, *args):
+        raised.append(args)
+        ValueError.__init__(self, *args)
+    monkeypatch.setattr(WeightsError, "__init__", record)
+    i18n.MISSING.clear()
+    yield
+    for args in raised:
+        assert len(args) == 1 and isinstance(args[0], Message), args
+        with i18n.using("da"):
+            said = i18n.tr(args[0])
+        assert said != args[0] or not re.search(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", args[0].template)), said
+    assert not i18n.MISSING, f"refusals without Danish: {sorted(i18n.MISSING)}"
 
 
 def safetensors_bytes(tensors: dict[str, np.ndarray]) -> bytes:

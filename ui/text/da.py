@@ -811,6 +811,137 @@ MESSAGES = {
     "The file cannot be read ({error}).": "Filen kan ikke læses ({error}).",
     "The file's tensors cannot be used ({error}).": "Filens tensorer kan ikke bruges ({error}).",
     "The model cannot be analyzed ({error}).": "Modellen kan ikke analyseres ({error}).",
+    # why an uploaded file, its tensors or a pasted sequence is refused (rnn_core.weights); names from the file are
+    # quoted as they are
+    "The file is {size:.1f} MiB; the limit is {limit} MiB.": "Filen fylder {size:.1f} MiB; grænsen er {limit} MiB.",
+    "The file is empty.": "Filen er tom.",
+    "This is a Python pickle (what torch.save and pickle.dump write). Pickles can run code when opened, so they are "
+    "never opened here. Save the state dict with safetensors.torch.save_file(model.state_dict(), 'model.safetensors') "
+    "instead.":
+        "Det er en Python-pickle (sådan en skriver torch.save og pickle.dump). En pickle kan køre kode, når den "
+        "åbnes, så her åbnes den aldrig. Gem i stedet vægtene med "
+        "safetensors.torch.save_file(model.state_dict(), 'model.safetensors').",
+    "This .npz file is not a zip archive: it is corrupt or not an .npz file.":
+        "Denne .npz-fil er ikke et zip-arkiv: den er beskadiget eller slet ikke en .npz-fil.",
+    "The zip archive cannot be read: it is corrupt or truncated ({error}).":
+        "Zip-arkivet kan ikke læses: det er beskadiget eller afkortet ({error}).",
+    "This zip archive holds {name!r}: it is a PyTorch file written by torch.save, which is a pickle and is never "
+    "opened here. Save the state dict with safetensors.torch.save_file(model.state_dict(), 'model.safetensors') "
+    "instead.":
+        "Zip-arkivet indeholder {name!r}: det er en PyTorch-fil skrevet med torch.save, altså en pickle, og den åbnes "
+        "aldrig her. Gem i stedet vægtene med safetensors.torch.save_file(model.state_dict(), 'model.safetensors').",
+    "This zip archive holds {name!r}, which is not an array (.npy): not an .npz file.":
+        "Zip-arkivet indeholder {name!r}, som ikke er et array (.npy): det er ikke en .npz-fil.",
+    "The file holds {n:,} arrays; at most {limit} are read.": "Filen indeholder {n:,} arrays; der læses højst {limit}.",
+    "An array in the file cannot be read without unpickling it, which is never done here ({error}).":
+        "Et array i filen kan kun læses ved at åbne det med pickle, og det gøres aldrig her ({error}).",
+    "The .npz file is corrupt or truncated ({error}).": ".npz-filen er beskadiget eller afkortet ({error}).",
+    "Member {name!r} is compressed with method {method}; only stored or deflated arrays (what np.savez and "
+    "np.savez_compressed write) are read.":
+        "Arkivets fil {name!r} er komprimeret med metode {method}; kun ukomprimerede eller deflate-komprimerede arrays "
+        "(dem, np.savez og np.savez_compressed skriver) læses.",
+    "An array in the file ({name!r}) cannot be read without unpickling it, which is never done here (an object "
+    "array).":
+        "Et array i filen ({name!r}) kan kun læses ved at åbne det med pickle, og det gøres aldrig her (et "
+        "objekt-array).",
+    "Member {name!r} says it holds {count:,} values of {dtype} but has {size:,} bytes: the file is corrupt.":
+        "Arkivets fil {name!r} siger, at den rummer {count:,} værdier af typen {dtype}, men den fylder {size:,} byte: "
+        "filen er beskadiget.",
+    "Tensor {name!r} has shape {shape}: at most {dims} dimensions of at most 2^31 are read.":
+        "Tensoren {name!r} har formen {shape}: der læses højst {dims} dimensioner på højst 2^31.",
+    "The tensors would take {size:,.0f} MiB in float64; at most {limit} MiB are read.":
+        "Tensorerne ville fylde {size:,.0f} MiB i float64; der læses højst {limit} MiB.",
+    "Tensor {name!r} has dtype {dtype}; weights must be floating point (float16, bfloat16, float32 or float64).":
+        "Tensoren {name!r} har datatypen {dtype}; vægte skal være kommatal (float16, bfloat16, float32 eller "
+        "float64).",
+    "Tensor {name!r} has dtype {dtype}; weights must be floating point (F16, BF16, F32 or F64).":
+        "Tensoren {name!r} har datatypen {dtype}; vægte skal være kommatal (F16, BF16, F32 eller F64).",
+    "The file has {n} bytes: too short for a safetensors header (truncated?).":
+        "Filen fylder {n} byte: for lidt til en safetensors-header (er den afkortet?).",
+    "The header says it is {n:,} bytes long, but the file has {rest:,} bytes after the length field: the file is "
+    "truncated, or not a safetensors file.":
+        "Headeren siger, at den er {n:,} byte lang, men filen har {rest:,} byte efter længdefeltet: filen er "
+        "afkortet eller ikke en safetensors-fil.",
+    "The safetensors header is not valid JSON: the file is corrupt, or not a safetensors file.":
+        "Safetensors-headeren er ikke gyldig JSON: filen er beskadiget eller ikke en safetensors-fil.",
+    "The safetensors header is not a table of tensors: the file is corrupt.":
+        "Safetensors-headeren er ikke en tabel over tensorer: filen er beskadiget.",
+    "The file holds {n:,} tensors; at most {limit} are read.":
+        "Filen indeholder {n:,} tensorer; der læses højst {limit}.",
+    "A tensor name is {n:,} characters long; at most {limit} are read.":
+        "Et tensornavn er {n:,} tegn langt; der læses højst {limit} tegn.",
+    "The header's entry for {name!r} is malformed: the file is corrupt.":
+        "Headerens oplysninger om {name!r} er ugyldige: filen er beskadiget.",
+    "The header says tensor {name!r} ({dtype}, shape {shape}) takes bytes {begin:,} to {end:,}":
+        "Ifølge headeren ligger tensoren {name!r} ({dtype}, formen {shape}) i byte {begin:,} til {end:,}",
+    "{said}, but that shape needs {need:,} bytes: the header does not match the file.":
+        "{said}, men den form kræver {need:,} byte: headeren passer ikke til filen.",
+    "{said}, but the data has only {body:,} bytes: the file is truncated.":
+        "{said}, men dataene fylder kun {body:,} byte: filen er afkortet.",
+    "The tensors' byte ranges overlap or leave gaps: the file is corrupt.":
+        "Tensorernes byteområder overlapper eller har huller imellem sig: filen er beskadiget.",
+    "The tensors cover {covered:,} bytes of the file's {body:,}: the file is corrupt.":
+        "Tensorerne dækker {covered:,} af filens {body:,} byte: filen er beskadiget.",
+    "The safetensors file cannot be read ({error}).": "Safetensors-filen kan ikke læses ({error}).",
+    "Tensor {name!r} has {what} entries (of {size:,}): the weights are broken, perhaps by a diverged training run.":
+        "Tensoren {name!r} har {what} af sine {size:,} værdier: vægtene er ødelagte, måske af en træning, der løb "
+        "løbsk.",
+    "{nan:,} NaN": "NaN i {nan:,}",
+    "{inf:,} infinite": "uendelige tal i {inf:,}",
+    "{nan:,} NaN and {inf:,} infinite": "NaN i {nan:,} og uendelige tal i {inf:,}",
+    "'W_hh' has shape {shape}; a recurrent matrix is square, (N, N).":
+        "'W_hh' har formen {shape}; en rekurrent matrix er kvadratisk, (N, N).",
+    "No RNN weights found: expected PyTorch's 'weight_hh_l0' (with 'weight_ih_l0', 'bias_ih_l0', 'bias_hh_l0') or "
+    "plain 'W_hh'. The file holds {shown}.":
+        "Ingen RNN-vægte fundet: forventede PyTorchs 'weight_hh_l0' (med 'weight_ih_l0', 'bias_ih_l0', 'bias_hh_l0') "
+        "eller blot 'W_hh'. Filen indeholder {shown}.",
+    "nothing": "ingenting",
+    "The file holds the weights of {n} recurrent modules (prefixes {prefixes}); save one module's state dict.":
+        "Filen indeholder vægtene fra {n} rekurrente moduler (præfikserne {prefixes}); gem state dict'en for ét "
+        "modul.",
+    "This LSTM has projections (weight_hr_l0, proj_size > 0): not supported.":
+        "Denne LSTM har projektioner (weight_hr_l0, proj_size > 0): det understøttes ikke.",
+    "Tensor {name!r} is missing: it is the first layer's recurrent matrix.":
+        "Tensoren {name!r} mangler: den er første lags rekurrente matrix.",
+    "{name!r} has shape {shape}; expected (N, N) for an RNN, (3N, N) for a GRU or (4N, N) for an LSTM.":
+        "{name!r} har formen {shape}; forventede (N, N) for et RNN, (3N, N) for en GRU eller (4N, N) for en LSTM.",
+    "The hidden size is {N:,}; at most {limit:,} units are analyzed here.":
+        "Den skjulte størrelse er {N:,}; her analyseres højst {limit:,} enheder.",
+    "Layer {layer!r} has weights but no layer before it has 'weight_hh' (or there are more than {limit} layers): "
+    "layers must run 0, 1, 2, ...":
+        "Lag {layer!r} har vægte, men et lag før det mangler 'weight_hh' (eller der er mere end {limit} lag): lagene "
+        "skal hedde 0, 1, 2, …",
+    "The shapes say {inferred}, not {chosen}.": "Formerne siger {inferred}, ikke {chosen}.",
+    "layer={layer} does not exist: the model has {layers} layer(s).":
+        "layer={layer} findes ikke: modellen har {layers} lag.",
+    "direction={direction} does not exist: the model has {directions} direction(s).":
+        "direction={direction} findes ikke: modellen har {directions} retning(er).",
+    "Tensor {name!r} is missing.": "Tensoren {name!r} mangler.",
+    "Tensor {name!r} has shape {shape}; expected {want}.": "Tensoren {name!r} har formen {shape}; forventede {want}.",
+    "Tensor {name!r} has {n:,} NaN or infinite entries.":
+        "Tensoren {name!r} indeholder NaN eller uendelige tal ({n:,} i alt).",
+    "The input size is {D:,}; between 1 and {limit:,} inputs are analyzed here.":
+        "Inputstørrelsen er {D:,}; her analyseres mellem 1 og {limit:,} input.",
+    "The readout 'u' is zero: the loss u·h would be 0.": "Udlæsningen 'u' er nul: tabet u·h ville være 0.",
+    "A {kind} is not a torch.nn.RNN, nn.LSTM or nn.GRU.":
+        "Et modul af typen {kind} er ikke et torch.nn.RNN, nn.LSTM eller nn.GRU.",
+    "input_kind={value} is not one of {allowed}.": "input_kind={value} er ikke en af {allowed}.",
+    "h0={value} is not one of {allowed}.": "h0={value} er ikke en af {allowed}.",
+    "seq_len={seq_len} is outside [1, 10000].": "seq_len={seq_len} er uden for [1; 10000].",
+    "The text has {n} distinct characters but the model only {D} inputs: one input per character is needed.":
+        "Teksten har {n} forskellige tegn, men modellen kun {D} input: der skal være ét input pr. tegn.",
+    "The pasted sequence is empty: one line per step, numbers separated by commas or spaces.":
+        "Den indsatte sekvens er tom: én linje pr. trin, tallene adskilt af semikolon eller mellemrum.",
+    "The pasted sequence has {n:,} steps; at most {limit:,} are read.":
+        "Den indsatte sekvens har {n:,} trin; der læses højst {limit:,}.",
+    "Line {line} of the pasted sequence is not a list of numbers.":
+        "Linje {line} i den indsatte sekvens er ikke en række tal.",
+    "Line {line} of the pasted sequence holds a NaN or infinite number.":
+        "Linje {line} i den indsatte sekvens indeholder NaN eller et uendeligt tal.",
+    "Line {line} of the pasted sequence has {n} numbers; the model has {D} inputs (give D numbers a line, or one for "
+    "the first input).":
+        "Linje {line} i den indsatte sekvens har {n} tal; modellen har {D} input (skriv D tal pr. linje eller ét til "
+        "det første input).",
     "tensor": "tensor",
     "shape": "form",
     "used": "brugt",
