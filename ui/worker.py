@@ -26,9 +26,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from rnn_core import fast
+
 R = TypeVar("R")
 
-WORKERS = max(0, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)) - 1)
+WORKERS = max(0, fast.CORES - 1)  # the cores this process may use, as rnn_core.fast counts them
 if os.environ.get("RNN_LAB_WORKERS"):  # "0": no worker process (tests compare the two)
     WORKERS = int(os.environ["RNN_LAB_WORKERS"])
 
@@ -80,8 +82,6 @@ def _main_stays_here() -> None:
 
 def _start() -> None:
     """A new worker: BLAS held to one thread, as in the server (dashboard.py); the views' modules imported."""
-    from rnn_core import fast
-
     if fast.serial_blas.setter is not None:
         fast.serial_blas.setter(1)
     importlib.import_module("ui.view")
