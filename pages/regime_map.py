@@ -9,7 +9,7 @@ from ui.cache import cached_spectra, draw, map_with_progress
 from ui.captions import decades_text, map_base_text, mean_field_caption
 from ui.controls import CELL_LABELS, map_controls
 from ui.i18n import num, tr
-from ui.layout import formulas, page_setup, panels
+from ui.layout import formulas, on_demand, page_setup, panels
 from ui.map_view import AXIS_TITLES, spectra_config
 from ui.state import open_in_explorer, url_warnings
 
@@ -63,10 +63,10 @@ with tab_lyap:
     draw(("lyapunov", key), lambda: charts.lyapunov_gain_chart(view.cells, view.mean_field, view.order,
                                                                tr(view.axis_title)))
     st.caption(tr(mean_field_caption(config, view.below_mean_field)))
-    with st.expander(tr("The math")):
-        formulas(r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big]",
-                 r"\lambda_{\max} = \tfrac12 \ln\!\Big(g^2\,\mathbb{E}_z\big[\operatorname{sech}^4"
-                 r"(\sqrt{\Delta}\,z)\big]\Big)", r"z\sim\mathcal N(0,1)")
+    on_demand(tr("The math"), "math-mean-field", lambda: formulas(
+        r"\Delta = g^2\,\mathbb{E}_z\big[\tanh^2(\sqrt{\Delta}\,z)\big]",
+        r"\lambda_{\max} = \tfrac12 \ln\!\Big(g^2\,\mathbb{E}_z\big[\operatorname{sech}^4(\sqrt{\Delta}\,z)\big]\Big)",
+        r"z\sim\mathcal N(0,1)"))
 
 with tab_multiples:
     draw(("multiples", key), lambda: charts.small_multiples(view.multiples, view.order, tr(view.axis_title)))

@@ -16,7 +16,7 @@ from . import charts
 from .cache import draw
 from .captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
 from .i18n import decimal_text, num, tr
-from .layout import formulas, panels
+from .layout import formulas, on_demand, panels
 from .view import View, thin
 
 REGIME_BADGE = {"vanishing": ("blue", "↘"), "stable": ("green", "→"), "exploding": ("red", "↗")}
@@ -67,14 +67,7 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
     st.caption(tr(view.captions["gradient"]))
     if view.jacobians_skipped:
         st.caption(tr(view.jacobians_skipped))
-    with st.expander(tr("The math")):
-        step, theory, _ = CELL_MATH[config.cell]
-        formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T}",
-                 *step)
-        formulas(*theory)
-        st.markdown(tr(CELL_MATH[config.cell][2]) + " " + tr("The norms are computed in the log domain (mantissa × "
-                                                             "10^scale), so values like 1e-3000 are exact and drawn "
-                                                             "faithfully."))
+    on_demand(tr("The math"), "math-gradient", lambda: gradient_math(config.cell))
     st.download_button(tr("Download the curves (CSV)"), lambda: view.gradient.to_csv(index=False),
                        "gradient_norms.csv", "text/csv")
 
@@ -99,13 +92,7 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
                 draw_chart(("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
         st.caption(tr(view.captions["states"]))
     if config.cell in ("rnn", "leaky"):
-        with st.expander(tr("The math")):
-            formulas(r"h_t = \mathrm{act}(a_t)", r"a_t = W_{hh} h_{t-1} + W_{xh} x_t + b")
-            formulas(r"\tanh'(a) = 1 - \tanh^2(a)", r"\sigma'(a) = \sigma(a)\,(1-\sigma(a))",
-                     r"\mathrm{relu}'(a) = [a > 0]")
-            st.markdown(tr("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, "
-                           "whatever W_hh is. That is why a large gain, which saturates the units, can still make the "
-                           "gradient vanish."))
+        on_demand(tr("The math"), "math-states", state_math)
     st.download_button(tr("Download the states shown (CSV)"), lambda: view.states.to_csv(index=False),
                        "hidden_states.csv", "text/csv")
 
@@ -124,13 +111,7 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
             draw_chart(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
         st.caption(tr(view.captions["spectrum"]))
         if config.cell == "rnn":
-            with st.expander(tr("The math")):
-                formulas(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh})", r"\rho(W_{hh}) \le \sigma_{\max}(W_{hh})",
-                         r"W_{ij}\sim\mathcal N(0, g^2/N)", r"\Rightarrow |\lambda| \le g\ \text{(uniformly)}")
-                st.markdown(tr("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: "
-                               "eigenvalues outside the unit circle are directions that explode, inside it directions "
-                               "that vanish. The circular law (Girko) puts the eigenvalues of a Gaussian W uniformly "
-                               "in the disc of radius g."))
+            on_demand(tr("The math"), "math-spectrum", spectrum_math)
         st.download_button(tr("Download the eigenvalues (CSV)"), lambda: view.spectrum.to_csv(index=False),
                            "eigenvalues.csv", "text/csv")
 
@@ -148,26 +129,54 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         else:
             draw_chart(("contributions", key), lambda: charts.contributions_chart(view.steps))
             st.caption(tr(view.captions["contributions"]))
-        with st.expander(tr("The math")):
-            formulas(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top",
-                     r"\delta_t = \frac{\partial L}{\partial a_t}" + (
-                         "" if config.cell in ("lstm", "gru") else r" = \mathrm{act}'(a_t) \odot \frac{\partial L}"
-                         r"{\partial h_t}"))
-            if config.cell in ("lstm", "gru"):
-                st.caption(tr("a_t: the step's pre-activations, four gates.") if config.cell == "lstm" else
-                           tr("a_t: the step's pre-activations, three gates."))
+        on_demand(tr("The math"), "math-contributions", lambda: contributions_math(config.cell))
         st.download_button(tr("Download per-step figures (CSV)"), lambda: view.steps.to_csv(index=False),
                            "per_step.csv", "text/csv")
 
 
+def gradient_math(cell: str) -> None:
+    step, theory, words = CELL_MATH[cell]
+    formulas(r"\frac{\partial L}{\partial h_t} = J_{t+1}^\top \cdots J_T^\top \frac{\partial L}{\partial h_T}", *step)
+    formulas(*theory)
+    st.markdown(tr(words) + " " + tr("The norms are computed in the log domain (mantissa × 10^scale), so values like "
+                                     "1e-3000 are exact and drawn faithfully."))
+
+
+def state_math() -> None:
+    formulas(r"h_t = \mathrm{act}(a_t)", r"a_t = W_{hh} h_{t-1} + W_{xh} x_t + b")
+    formulas(r"\tanh'(a) = 1 - \tanh^2(a)", r"\sigma'(a) = \sigma(a)\,(1-\sigma(a))", r"\mathrm{relu}'(a) = [a > 0]")
+    st.markdown(tr("A unit with |tanh| > 0.97 has tanh' < 0.06: it passes almost none of the gradient back, whatever "
+                   "W_hh is. That is why a large gain, which saturates the units, can still make the gradient vanish."))
+
+
+def spectrum_math() -> None:
+    formulas(r"\|J_t\|_2 \le \gamma\,\sigma_{\max}(W_{hh})", r"\rho(W_{hh}) \le \sigma_{\max}(W_{hh})",
+             r"W_{ij}\sim\mathcal N(0, g^2/N)", r"\Rightarrow |\lambda| \le g\ \text{(uniformly)}")
+    st.markdown(tr("In the linear regime (act' ≈ 1) the gradient after many steps grows like ρ(W)^k: eigenvalues "
+                   "outside the unit circle are directions that explode, inside it directions that vanish. The "
+                   "circular law (Girko) puts the eigenvalues of a Gaussian W uniformly in the disc of radius g."))
+
+
+def contributions_math(cell: str) -> None:
+    gated = cell in ("lstm", "gru")
+    formulas(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top",
+             r"\delta_t = \frac{\partial L}{\partial a_t}" + (
+                 "" if gated else r" = \mathrm{act}'(a_t) \odot \frac{\partial L}{\partial h_t}"))
+    if gated:
+        st.caption(tr("a_t: the step's pre-activations, four gates.") if cell == "lstm" else
+                   tr("a_t: the step's pre-activations, three gates."))
+
+
 def show_reproduce(core: str, torch_script: Callable[[], str]) -> None:
-    """"Reproduce in code": the rnn_core snippet that rebuilds this view, and the standalone PyTorch script (made
-    when it is downloaded) that recomputes its gradient with torch.autograd. Both print ``t log10||dL/dh_t||``."""
-    st.subheader(tr("Reproduce in code"))
-    st.caption(tr("This view as code: the snippet rebuilds it with rnn_core (seed included) and prints the diagnosis "
-                  "and the gradient curve; the PyTorch script builds the same weights and inputs, runs torch.autograd "
-                  "and prints the same numbers (within 1e-10 relative, where float64 holds them)."))
-    st.code(core, language="python", wrap_lines=True)
-    a, b = st.columns(2)
-    a.download_button(tr("Download the rnn_core snippet"), core, "reproduce_rnn_core.py", "text/x-python")
-    b.download_button(tr("Download the PyTorch script"), torch_script, "reproduce_torch.py", "text/x-python")
+    """"Reproduce in code", opened on demand: the rnn_core snippet that rebuilds this view, and the standalone PyTorch
+    script (made when it is downloaded) that recomputes its gradient with torch.autograd. Both print
+    ``t log10||dL/dh_t||``."""
+    def draw() -> None:
+        st.caption(tr("This view as code: the snippet rebuilds it with rnn_core (seed included) and prints the "
+                      "diagnosis and the gradient curve; the PyTorch script builds the same weights and inputs, runs "
+                      "torch.autograd and prints the same numbers (within 1e-10 relative, where float64 holds them)."))
+        st.code(core, language="python", wrap_lines=True)
+        row = st.container(horizontal=True)
+        row.download_button(tr("Download the rnn_core snippet"), core, "reproduce_rnn_core.py", "text/x-python")
+        row.download_button(tr("Download the PyTorch script"), torch_script, "reproduce_torch.py", "text/x-python")
+    on_demand(tr("Reproduce in code"), "reproduce", draw)

@@ -85,6 +85,20 @@ def panels(name: str, *min_widths: int) -> list[DeltaGenerator]:
     return [row.container(key=f"panel{w}-{name}-{i}") for i, w in enumerate(min_widths)]
 
 
+ON_DEMAND = "open-"  # the prefix of an on-demand expander's key in the session state
+
+
+def on_demand(label: str, key: str, draw: Callable[[], None]) -> None:
+    """An expander whose content, ``draw()``, is sent only while it is open: opening it reruns the page (cached: ~30
+    ms on the server). A closed one costs one element, where the Explorer's four "The math" were 25 (KaTeX typeset on
+    every load) and its reproduce snippet a syntax highlighter (~160 ms of the browser's time on a reload). ``key``
+    names its open state (unique on the page)."""
+    box = st.expander(label, key=ON_DEMAND + key, on_change="rerun")
+    if box.open:
+        with box:
+            draw()
+
+
 def formulas(*latex: str) -> None:
     """Formulas side by side, each moving to a line of its own where the row is too narrow: one long line of math
     scrolled sideways inside its box on a phone (and some even at 1024 px)."""

@@ -2,6 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
+from ui.layout import ON_DEMAND
+
 
 def regime_shown(at: AppTest) -> str:
     """The regime the verdict headline shows (vanishing / stable / exploding)."""
@@ -25,3 +27,12 @@ def reconnect(page: AppTest, session: AppTest) -> AppTest:
     """
     session.query_params = dict(page.query_params)
     return session._run(page._tree.get_widget_states())
+
+
+def open_on_demand(at: AppTest) -> AppTest:
+    """Open every expander whose content is drawn on demand (``ui.layout.on_demand``: "The math", the snippet) and
+    run the page again, as a person clicking each of them sees it."""
+    closed = [k for k in at.session_state if str(k).startswith(ON_DEMAND) and not at.session_state[k]]
+    for k in closed:
+        at.session_state[k] = True
+    return at.run() if closed else at

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 import pytest
+from apptools import open_on_demand
 from google.protobuf.message import Message as Proto
 from test_your_model import hostile_files
 
@@ -124,7 +125,7 @@ def open_page(app, page: str, **params):
     for k, v in params.items():
         app.query_params[k] = v
     app.run()
-    app.switch_page(page).run()
+    open_on_demand(app.switch_page(page).run())  # "The math" and the snippet open: their words are checked too
     assert not app.exception, app.exception
     return app
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from apptools import open_on_demand
 from torch_steps import torch_reference
 
 from rnn_core.weights import model_from_state_dict, read_weights
@@ -167,7 +168,7 @@ def test_reproduce_scripts_print_the_pages_numbers(app, tmp_path):
     view = shown_view(app)
     g = view.gradient[view.gradient["quantity"] == "grad_norm"]
     expected = dict(zip(g["t"].tolist(), g["log10_value"].tolist(), strict=True))
-    snippet = app.code[-1].value  # the rnn_core snippet (the last code block on the page)
+    snippet = open_on_demand(app).code[-1].value  # the rnn_core snippet, shown when its expander is opened
     # the PyTorch script is made when it is downloaded: made here as the page makes it, from the file (not embedded)
     from rnn_core.reproduce import torch_script
     from rnn_core.weights import Run, diagnose

@@ -173,8 +173,9 @@ def test_formulas_fit_their_box(server, contexts, name, width):  # noqa: F811
         settle(page)
         for summary in page.locator("[data-testid=stExpander] summary").all():
             if summary.is_visible():  # (not those in a tab that is not open)
-                summary.click()
-        page.wait_for_timeout(500)
+                summary.click()  # the content is drawn on demand: the page reruns
+                page.wait_for_timeout(300)
+                settle(page)
         assert page.locator("[data-testid=stMain] .katex").count() > 0 or name == "regime_map"
         assert page.evaluate(FORMULAS) == [], f"{name} at {WIDTHS[width][0]} px"
     finally:
