@@ -6,7 +6,6 @@ draw, so progress is shown between cached calls (``map_with_progress``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -28,16 +27,24 @@ from .worker import compute
 
 CACHE_ENTRIES = 64  # views are < 1 MB each: 64 of them stay far below the 1 GB of a shared server
 
+def cache_key(*parts: Any) -> str:
+    """The key of a cached value as one string. Streamlit hashes a cached function's arguments object by object in
+    Python: ~1.5 ms for a configuration's dict or a chart's key tuple, paid by every rerun for every chart (14 ms of
+    a cached Explorer rerun's ~45). The repr of flat settings (strings, numbers, booleans, tuples of them) is exact
+    and cheap, and a string is hashed in one call."""
+    return repr(parts)
+
+
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _cached_view(values: dict[str, Any]) -> View:
-    return compute(build_view, Config.from_dict(values))  # in the worker process when it is free (ui.worker)
+def _cached_view(key: str, _values: dict[str, Any]) -> View:
+    return compute(build_view, Config.from_dict(_values))  # in the worker process when it is free (ui.worker)
 
 
 def cached_view(values: dict[str, Any]) -> View:
     """The view of a configuration, cached by its flat dict (shared by every session on the server). The spinner,
     in the page's language, shows only when the work takes longer than half a second (a miss)."""
     with st.spinner(tr("Running the RNN and backpropagating through time…")):
-        return _cached_view(values)
+        return _cached_view(cache_key(sorted(values.items())), values)
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
@@ -75,9 +82,15 @@ _transform_lock = threading.Lock()  # Altair's active data transformer is global
 
 
 def _to_arrow(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
-    """Altair data transformer: the frame becomes a named dataset of Arrow IPC bytes, what Streamlit sends."""
+    """Altair data transformer: the frame becomes a named dataset of Arrow IPC bytes, what Streamlit sends.
+
+    Datasets are named by their order in the chart (``frame_0``, ``frame_1``, ...; a frame used twice is sent once;
+    Vega-Lite names its own derived data ``data_N``), not by their content: the spec of a chart whose numbers change
+    then stays the same, and the browser swaps the new rows into the chart it has drawn (Streamlit compares the
+    spec) instead of compiling and drawing a new one.
+    """
     arrow = convert_anything_to_arrow_bytes(data)
-    name = f"data_{hashlib.sha1(arrow).hexdigest()[:16]}"
+    name = next((n for n, seen in datasets.items() if seen == arrow), f"frame_{len(datasets)}")
     datasets[name] = arrow
     return {"name": name}
 
@@ -90,7 +103,7 @@ alt.utils.schemapi.disable_debug_mode()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _chart_spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> tuple[str, dict[str, bytes]]:
+def _chart_spec(key: str, _build: Callable[[], alt.TopLevelMixin]) -> tuple[str, dict[str, bytes]]:
     """The chart's Vega-Lite spec without its data (JSON), and its datasets as Arrow IPC bytes.
 
     Both are what Streamlit would make of the chart on every run: turning an Altair chart into Vega-Lite costs more
@@ -116,7 +129,7 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
-    key = (language(), *key)
+    key = cache_key(language(), *key)
     spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
     spec = json.loads(spec_json)
     if language() in NUMBER_LOCALES:  # the axes' and tooltips' numbers with the language's decimal mark

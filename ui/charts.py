@@ -107,13 +107,15 @@ def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
 
 
 def gradient_domain(df: pd.DataFrame) -> list[int]:
-    """The gradient chart's y range (log10): the measured curves with a margin, whole decades. Theory lines that
-    leave it are clipped (their captions say where)."""
+    """The gradient chart's y range (log10): the measured curves with a margin, rounded out to a multiple of 1, 2, 5
+    or 10 decades as the range grows (so a small step of a setting mostly keeps the range, and the browser swaps the
+    new curves into the chart it has drawn). Theory lines that leave it are clipped (their captions say where)."""
     measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"]) | df["quantity"].str.startswith("part:")]
     lo, hi = ((float(measured["log10_value"].min()), float(measured["log10_value"].max())) if len(measured)
               else (-1.0, 1.0))
     pad = max(1.0, 0.08 * (hi - lo))
-    return [math.floor(lo - pad), math.ceil(hi + pad)]
+    step = next(s for s, span in ((1, 8), (2, 20), (5, 60), (10, math.inf)) if hi - lo < span)
+    return [math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step]
 
 
 def _at_least_decades(values: pd.Series, decades: float = 2.0, zero: bool = False) -> alt.Scale:
@@ -320,7 +322,8 @@ def spectrum_chart(df: pd.DataFrame, gamma: float, gain: float | None = None) ->
     theta = np.linspace(0, 2 * np.pi, 181)
     circles = pd.concat([pd.DataFrame({"re": r * np.cos(theta), "im": r * np.sin(theta), "circle": name,
                                        "order": np.arange(theta.size)}) for name, r in radii.items()])
-    reach = max([1.0 / gamma, 1.0, float(df["abs"].max()) if len(df) else 1.0]) * 1.1
+    # a margin of 10 %, rounded up to a quarter: a step of the gain keeps the axes, so the browser only swaps the dots
+    reach = math.ceil(max([1.0 / gamma, 1.0, float(df["abs"].max()) if len(df) else 1.0]) * 1.1 * 4) / 4
     scale = alt.Scale(domain=[-reach, reach], nice=False)
     ring = alt.Chart(circles).mark_line(strokeDash=[5, 3], strokeWidth=1.5).encode(
         x=alt.X("re:Q", scale=scale, title=tr("Re λ")), y=alt.Y("im:Q", scale=scale, title=tr("Im λ")),

@@ -1,7 +1,14 @@
-"""A performance trap in Altair, kept out: every chart encodes with channel objects, never bare shorthand strings."""
+"""What a rerun costs the server and the browser: performance traps kept out.
+
+Every chart encodes with Altair's channel objects, never bare shorthand strings; a chart's spec stays the same when
+only its numbers change (the browser then swaps its rows in); what sits behind a closed expander is not sent.
+"""
+
+import json
 
 import streamlit as st
 from altair.utils import schemapi
+from apptools import open_on_demand
 
 
 def test_no_chart_goes_through_altairs_from_dict(app, monkeypatch):
@@ -24,3 +31,48 @@ def test_no_chart_goes_through_altairs_from_dict(app, monkeypatch):
         drawn += len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart"))
     assert drawn >= 7 + 4 + 8  # the Explorer's, the map's and the tour's charts were all drawn
     assert calls == []
+
+
+def _charts(at) -> list[tuple[dict, dict[str, bytes]]]:
+    return [(json.loads(c.proto.spec), {d.name: d.data.data for d in c.proto.datasets})
+            for c in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
+
+
+def _without_domains(spec):
+    """The spec with its numeric scale domains left out (the gradient chart's y range follows its curves)."""
+    if isinstance(spec, dict):
+        return {k: _without_domains(v) for k, v in spec.items()
+                if not (k == "domain" and isinstance(v, list) and all(isinstance(x, (int, float)) for x in v))}
+    if isinstance(spec, list):
+        return [_without_domains(v) for v in spec]
+    return spec
+
+
+def test_a_new_gain_sends_new_rows_under_the_same_specs(app, new_session):
+    # Streamlit redraws a chart from scratch (Vega-Lite compile, Vega parse, new SVG) when its spec changes, and swaps
+    # the new rows into the drawn chart when only its datasets do. Datasets named by content changed every spec.
+    before = _charts(app.run())
+    new_session.query_params["gain"] = "1.2"
+    after = _charts(new_session.run())
+    assert not app.exception and not new_session.exception
+    assert len(before) == len(after) >= 7
+    same = 0
+    for i, ((spec_a, data_a), (spec_b, data_b)) in enumerate(zip(before, after, strict=True)):
+        assert data_a.keys() == data_b.keys() and data_a != data_b, f"chart {i}: its data did not change"
+        assert _without_domains(spec_a) == _without_domains(spec_b), f"chart {i}'s spec changed beyond its axes"
+        same += spec_a == spec_b
+    # only the gradient's y range and the eigenvalues' square axes may move (in whole steps: most small moves keep them)
+    assert same >= len(before) - 2
+
+
+def test_the_math_and_the_code_are_sent_when_their_expander_opens(app):
+    # 25 elements of "The math" (KaTeX typeset on every load) and the reproduce snippet's syntax highlighting were
+    # drawn on every rerun behind closed expanders; now their content is sent when a person opens them.
+    at = app.run()
+    assert not at.get("latex") and not at.code
+    labels = [e.label for e in at.expander]
+    assert labels.count("The math") == 4 and "Reproduce in code" in labels
+    open_on_demand(at)
+    assert not at.exception
+    assert len(at.get("latex")) >= 12 and "import" in at.code[0].value
+    assert [e.label for e in at.expander] == labels

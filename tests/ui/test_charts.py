@@ -223,7 +223,7 @@ def test_no_empty_saturation_panel_for_a_cell_that_measures_none():
 def test_every_chart_drawn_gets_the_readable_theme():
     # 12 px grey on white was weak on a projector: ui.cache puts one theme in every spec, under the chart's own config
     from ui.cache import _chart_spec
-    spec_json, _ = _chart_spec(("test_theme",), lambda: charts.clipping_chart(3.0))
+    spec_json, _ = _chart_spec("test_theme", lambda: charts.clipping_chart(3.0))
     config = json.loads(spec_json)["config"]
     assert config["axis"]["titleFontSize"] >= 15 and config["axis"]["labelFontSize"] >= 13
     assert config["legend"]["labelFontSize"] >= 14
