@@ -21,6 +21,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from rnn_core import fast
+from ui.explorer_view import warm_up_once
 from ui.layout import PAGES
 
 if fast.serial_blas.setter is not None:  # NumPy's own OpenBLAS (another BLAS: left as it is)
@@ -42,4 +43,5 @@ aliases = [st.Page(_redirect(page), title=spec.title, url_path=alias, visibility
                                        spec.url_path.upper()))
            if alias != page.url_path]
 
+warm_up_once()  # the presets' views and charts, computed in the background when the server's first page opens
 st.navigation([*pages, *aliases], position="hidden").run()

@@ -44,7 +44,12 @@ def cached_view(values: dict[str, Any]) -> View:
     """The view of a configuration, cached by its flat dict (shared by every session on the server). The spinner,
     in the page's language, shows only when the work takes longer than half a second (a miss)."""
     with st.spinner(tr("Running the RNN and backpropagating through time…")):
-        return _cached_view(cache_key(sorted(values.items())), values)
+        return view_of(values)
+
+
+def view_of(values: dict[str, Any]) -> View:
+    """:func:`cached_view` without the spinner (outside a page: :func:`ui.explorer_view.warm_presets`)."""
+    return _cached_view(cache_key(sorted(values.items())), values)
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_map_row(values: dict[str, Any], settings: dict[str, Any],
@@ -119,6 +124,12 @@ def _chart_spec(key: str, _build: Callable[[], alt.TopLevelMixin]) -> tuple[str,
     return json.dumps(themed(spec)), datasets
 
 
+def chart_spec(key: tuple, build: Callable[[], alt.TopLevelMixin]) -> tuple[str, dict[str, bytes]]:
+    """The spec and datasets of the chart ``build()`` makes, cached for every session by ``key`` and the language
+    (see :func:`draw`)."""
+    return _chart_spec(cache_key(language(), *key), build)
+
+
 def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stretch", shared: bool = True,
          select: str | None = None) -> Any:
     """Draw the chart ``build()`` makes, cached by ``key``: everything the chart depends on (settings, chart name),
@@ -129,8 +140,7 @@ def draw(key: tuple, build: Callable[[], alt.TopLevelMixin], width: str = "stret
 
     The builders' specs are validated against the Vega-Lite schema in the tests (tests/ui).
     """
-    key = cache_key(language(), *key)
-    spec_json, datasets = _chart_spec(key, build) if shared else _chart_spec.__wrapped__(key, build)
+    spec_json, datasets = chart_spec(key, build) if shared else _chart_spec.__wrapped__(cache_key(), build)
     spec = json.loads(spec_json)
     if language() in NUMBER_LOCALES:  # the axes' and tooltips' numbers with the language's decimal mark
         spec.setdefault("config", {})["locale"] = {"number": NUMBER_LOCALES[language()]}

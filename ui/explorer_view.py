@@ -4,16 +4,21 @@ the "Your model" page an uploaded one."""
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import threading
 from collections.abc import Callable
 
+import altair as alt
 import streamlit as st
 
 from rnn_core import Config
 from rnn_core.diagnosis import pow10_text, rate_text
+from rnn_core.presets import PRESETS
 
 from . import charts
-from .cache import draw
+from .cache import chart_spec, draw, view_of
 from .captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
 from .i18n import decimal_text, num, tr
 from .layout import formulas, on_demand, panels
@@ -27,8 +32,8 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
     """Draw every view of ``view`` (the analysis of ``config``). ``key`` is what the charts depend on; ``shared``:
     the charts may be cached for every session (not for an uploaded model, which stays in its session).
     ``summary`` replaces the configuration's one-line summary under the verdict."""
-    def draw_chart(name: tuple, build: Callable, **kwargs) -> None:
-        draw(name, build, shared=shared, **kwargs)
+    def draw_chart(name: str, **kwargs) -> None:
+        draw(*built[name], shared=shared, **kwargs)
 
     d = view.diagnosis
     if d.overflow_step is not None:
@@ -63,7 +68,8 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
     axes = {tr("time step t"): "t", tr("lag T − t"): "lag"}  # the options as shown (AppTest reads no format_func)
     x = axes.get(st.radio(tr("Horizontal axis"), list(axes), horizontal=True, key="x_axis",
                           label_visibility="collapsed"), "t")
-    draw_chart(("gradient", x, key), lambda: charts.gradient_chart(view.gradient_thin, x))
+    built = view_charts(config, view, key, x)
+    draw_chart("gradient")
     st.caption(tr(view.captions["gradient"]))
     if view.jacobians_skipped:
         st.caption(tr(view.jacobians_skipped))
@@ -73,23 +79,21 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
 
     # 2. Hidden states
     st.subheader(tr("Hidden states"))
-    state_range = config.activation if config.cell in ("rnn", "leaky") else "tanh" if config.cell != "lru" else "linear"
     if view.zero_state:  # nothing to draw: one line says why
         st.info(tr(view.captions["states"]))
     else:
         a, b = panels("states", 340, 220)
         with a:
-            draw_chart(("heatmap", key), lambda: charts.heatmap_chart(view.states, state_range))
+            draw_chart("heatmap")
         with b:
-            units = sorted(view.states["unit"].unique())[:3]
-            draw_chart(("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
+            draw_chart("units")
         # the size of the state beside the fraction of saturated units, where the cell's state shows any (not GRU, LRU)
-        a, b = panels("state_stats", 340, 340) if charts.shows_saturation(view.steps) else (st.container(), None)
+        a, b = panels("state_stats", 340, 340) if "saturation" in built else (st.container(), None)
         with a:
-            draw_chart(("state_norm", key), lambda: charts.state_norm_chart(view.steps))
+            draw_chart("state_norm")
         if b is not None:
             with b:
-                draw_chart(("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
+                draw_chart("saturation")
         st.caption(tr(view.captions["states"]))
     if config.cell in ("rnn", "leaky"):
         on_demand(tr("The math"), "math-states", state_math)
@@ -106,9 +110,9 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         st.subheader(tr("Spectrum of {M}", M=RECURRENCE[config.cell]))
         a, b = panels("spectrum", 340, 340)
         with a:
-            draw_chart(("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma), width="content")
+            draw_chart("eigenvalues", width="content")
         with b:
-            draw_chart(("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
+            draw_chart("singular_values")
         st.caption(tr(view.captions["spectrum"]))
         if config.cell == "rnn":
             on_demand(tr("The math"), "math-spectrum", spectrum_math)
@@ -118,7 +122,7 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
     # 3b. The LRU's price for a long memory
     if view.curse is not None:
         st.subheader(tr("The curse of memory"))
-        draw_chart(("curse", key), lambda: charts.curse_chart(view.curse, config.r_min, config.r_max))
+        draw_chart("curse")
         st.caption(tr(curse_caption(config)))
 
     # 4. What the update learns from (the recurrent weight matrix W_hh; the LRU has none)
@@ -127,11 +131,68 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
         if view.zero_state:
             st.info(tr(view.captions["contributions"]))
         else:
-            draw_chart(("contributions", key), lambda: charts.contributions_chart(view.steps))
+            draw_chart("contributions")
             st.caption(tr(view.captions["contributions"]))
         on_demand(tr("The math"), "math-contributions", lambda: contributions_math(config.cell))
         st.download_button(tr("Download per-step figures (CSV)"), lambda: view.steps.to_csv(index=False),
                            "per_step.csv", "text/csv")
+
+
+Chart = tuple[tuple, Callable[[], alt.TopLevelMixin]]  # a chart's cache key (what it depends on) and its builder
+
+
+def view_charts(config: Config, view: View, key: tuple, x: str = "t") -> dict[str, Chart]:
+    """The charts :func:`show_view` draws for ``view``, by name: the page draws them, and :func:`warm_up`
+    builds the same ones before anyone asks. ``x``: the gradient chart's horizontal axis, ``'t'`` or ``'lag'``."""
+    out: dict[str, Chart] = {"gradient": (("gradient", x, key), lambda: charts.gradient_chart(view.gradient_thin, x))}
+    if not view.zero_state:  # the state charts (and the contributions) give way to a line saying why
+        state_range = {"rnn": config.activation, "leaky": config.activation, "lru": "linear"}.get(config.cell, "tanh")
+        units = sorted(view.states["unit"].unique())[:3]
+        out["heatmap"] = (("heatmap", key), lambda: charts.heatmap_chart(view.states, state_range))
+        out["units"] = (("units", key), lambda: charts.unit_lines_chart(thin(view.states), units))
+        out["state_norm"] = (("state_norm", key), lambda: charts.state_norm_chart(view.steps))
+        if charts.shows_saturation(view.steps):  # where the cell's state shows any (not GRU, LRU)
+            out["saturation"] = (("saturation", key), lambda: charts.saturation_chart(view.steps, state_range))
+        if config.cell != "lru":
+            out["contributions"] = (("contributions", key), lambda: charts.contributions_chart(view.steps))
+    if config.cell not in ("lstm", "gru"):  # the cells with one recurrent matrix
+        out["eigenvalues"] = (("eigenvalues", key), lambda: charts.spectrum_chart(view.spectrum, view.gamma))
+        out["singular_values"] = (("singular_values", key), lambda: charts.singular_values_chart(view.singular_values))
+    if view.curse is not None:
+        out["curse"] = (("curse", key), lambda: charts.curse_chart(view.curse, config.r_min, config.r_max))
+    return out
+
+
+_warm = {"started": False}
+_warm_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Analyze the default network and every preset and build their charts (English, time axis) into the caches
+    shared by every session: a room's first visit and first pick of each preset are then answered from the cache
+    (benchmarks/README.md has the figures). ~1 s of CPU, the analyses in the worker process where there is one."""
+    for config in (Config(), *(p.config for p in PRESETS)):  # the page everyone opens first, and every preset
+        values = config.to_dict()
+        view = view_of(values)
+        for key, build in view_charts(config, view, tuple(values.items())).values():
+            chart_spec(key, build)
+
+
+def warm_up_once() -> None:
+    """Start :func:`warm_up` in a background thread, once per server process (not while ``RNN_LAB_WARM=0``: the
+    in-process page tests, which count and patch computations)."""
+    with _warm_lock:
+        if _warm["started"] or os.environ.get("RNN_LAB_WARM") == "0":
+            return
+        _warm["started"] = True
+
+    def run() -> None:
+        try:
+            warm_up()
+        except Exception:  # a cold cache is slower, never wrong: the pages compute what they need
+            logging.getLogger(__name__).exception("warming the presets' views failed")
+
+    threading.Thread(target=run, name="rnn_lab_warm", daemon=True).start()
 
 
 def gradient_math(cell: str) -> None:

@@ -10,6 +10,12 @@ DASHBOARD = str(Path(__file__).resolve().parents[2] / "dashboard.py")
 TIMEOUT = 120  # seconds per run: generous, the shared CI machine is slow and noisy
 
 
+@pytest.fixture(autouse=True)
+def no_warm_up(monkeypatch):
+    """No background warm-up of the presets' views (ui.explorer_view.warm_up) while tests count computations."""
+    monkeypatch.setenv("RNN_LAB_WARM", "0")
+
+
 @pytest.fixture
 def app():
     """A fresh dashboard session, not yet run (set query params first if needed)."""

@@ -76,3 +76,27 @@ def test_the_math_and_the_code_are_sent_when_their_expander_opens(app):
     assert not at.exception
     assert len(at.get("latex")) >= 12 and "import" in at.code[0].value
     assert [e.label for e in at.expander] == labels
+
+
+def test_after_the_warm_up_a_preset_is_answered_from_the_cache(app, monkeypatch):
+    # The server analyzes the default network and every preset and builds their charts when its first page opens
+    # (in a background thread): a room's first visit and first pick of each preset neither analyze nor build.
+    from rnn_core.presets import PRESETS
+    from ui import cache, charts
+    from ui.explorer_view import warm_up
+
+    st.cache_data.clear()
+    warm_up()
+
+    def computed(*args, **kwargs):
+        raise AssertionError("a preset's view was computed again")
+
+    monkeypatch.setattr(cache, "compute", computed)
+    for name in ("gradient_chart", "heatmap_chart", "spectrum_chart", "contributions_chart", "curse_chart"):
+        monkeypatch.setattr(charts, name, computed)
+    at = app.run()  # the default network
+    assert not at.exception and len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")) >= 7
+    for preset in PRESETS:
+        at.selectbox(key="preset").set_value(preset.name).run()
+        assert not at.exception, (preset.name, at.exception)
+        assert len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")) >= 3
