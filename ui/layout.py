@@ -7,6 +7,7 @@ first visit to a page's URL in a fresh server process, before any session has ru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -101,7 +102,11 @@ def on_demand(label: str, key: str, draw: Callable[[], None]) -> None:
 
 def formulas(*latex: str) -> None:
     """Formulas side by side, each moving to a line of its own where the row is too narrow: one long line of math
-    scrolled sideways inside its box on a phone (and some even at 1024 px)."""
+    scrolled sideways inside its box on a phone (and some even at 1024 px). Their words (``\text{...}``) are said
+    in the page's language."""
     row = st.container(horizontal=True, gap="medium")
     for formula in latex:
-        row.latex(formula, width="content")
+        row.latex(_WORDS.sub(lambda m: r"\text{" + tr(m.group(1)) + "}", formula), width="content")
+
+
+_WORDS = re.compile(r"\\text\{([^}]*)\}")

@@ -323,6 +323,8 @@ MESSAGES = {
     "time step t": "tidsskridt t",
     "lag T − t": "afstand T − t",
     "The math": "Matematikken",
+    "(uniformly)": "(jævnt fordelt)",
+    "along ": "langs ",
     "The norms are computed in the log domain (mantissa × 10^scale), so values like 1e-3000 are exact and drawn "
     "faithfully.":
         "Normerne beregnes i log-domænet (mantisse × 10^skala), så værdier som 1e-3000 er præcise og tegnes "
