@@ -225,6 +225,28 @@ def test_hostile_files_are_refused_in_danish(app, what, name, data, words):
     assert not english_left(at), english_left(at)
 
 
+def test_every_message_of_the_file_reader_has_danish():
+    """Every sentence rnn_core.weights can say (its refusals and their clauses, the conversion note) has a Danish
+    template, read from the reader's source: a refusal no test provokes is covered too."""
+    import ast
+    import inspect
+
+    from rnn_core import weights
+    templates = []
+    for node in ast.walk(ast.parse(inspect.getsource(weights))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Message":
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                templates.append(first.value)
+            elif isinstance(first, ast.Name) and isinstance(getattr(weights, first.id, None), str):
+                templates.append(getattr(weights, first.id))
+            else:
+                raise AssertionError(f"line {node.lineno}: a Message whose template this test cannot read")
+    assert len(templates) >= 50
+    missing = [t for t in templates if t not in MESSAGES]
+    assert not missing, f"without Danish: {missing}"
+
+
 def test_link_warnings_in_danish(app):
     at = open_page(app, "pages/explorer.py", gain="abc", seq_len="999999", bogus="1")
     warning = at.warning[0].value
