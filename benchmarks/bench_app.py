@@ -11,6 +11,7 @@ cold and under 100 ms cached.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -21,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench_core import canary  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+os.environ["RNN_LAB_WARM"] = "0"  # no background warm-up of the presets beside the timed reruns
 
 from rnn_core import Config  # noqa: E402
 from ui.view import build_view  # noqa: E402

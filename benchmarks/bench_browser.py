@@ -337,6 +337,7 @@ def chart_table(app: Path) -> None:
     sys.path.insert(0, str(app))  # the app's own ui and rnn_core
     for name in [m for m in sys.modules if m.split(".")[0] in ("ui", "rnn_core")]:
         del sys.modules[name]
+    os.environ["RNN_LAB_WARM"] = "0"  # this run's charts, not the presets' built in the background beside it
     at = AppTest.from_file(str(app / "dashboard.py"), default_timeout=120).run()
     print("\nThe Explorer's charts at the default settings (server side, AppTest):")
     print(f"  {'chart':<34} {'spec kB':>8} {'rows':>7} {'data kB':>8}  marks")

@@ -1,17 +1,19 @@
 """Cached computations, shared by every session on the server and bounded so that a room of users fits in ~1 GB.
 
-Keys are the flat dicts of the settings (``Config.to_dict()``, ``MapSettings.to_dict()``). Cached functions may not
-draw, so progress is shown between cached calls (``map_with_progress``).
+Keys are the flat settings (``Config.to_dict()``, ``MapSettings.to_dict()``): a view's and a chart's as one string
+(``cache_key``). Cached functions may not draw, so progress is shown between cached calls (``map_with_progress``).
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
@@ -31,7 +33,15 @@ def cache_key(*parts: Any) -> str:
     """The key of a cached value as one string. Streamlit hashes a cached function's arguments object by object in
     Python: ~1.5 ms for a configuration's dict or a chart's key tuple, paid by every rerun for every chart (14 ms of
     a cached Explorer rerun's ~45). The repr of flat settings (strings, numbers, booleans, tuples of them) is exact
-    and cheap, and a string is hashed in one call."""
+    and cheap, and a string is hashed in one call. Anything else (an array's repr is shortened, an object's may be
+    its address) raises ``TypeError`` rather than risk two values sharing a key."""
+    def check(x: Any) -> None:
+        if isinstance(x, (tuple, list)):
+            for y in x:
+                check(y)
+        elif not isinstance(x, (str, bool, numbers.Number, type(None))) or isinstance(x, np.ndarray):
+            raise TypeError(f"a cache key holds {type(x).__name__}: only strings, numbers and tuples of them")
+    check(parts)
     return repr(parts)
 
 
@@ -48,7 +58,7 @@ def cached_view(values: dict[str, Any]) -> View:
 
 
 def view_of(values: dict[str, Any]) -> View:
-    """:func:`cached_view` without the spinner (outside a page: :func:`ui.explorer_view.warm_presets`)."""
+    """:func:`cached_view` without the spinner (outside a page: :func:`ui.explorer_view.warm_up`)."""
     return _cached_view(cache_key(sorted(values.items())), values)
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -90,9 +100,11 @@ def _to_arrow(data: pd.DataFrame, datasets: dict[str, bytes]) -> dict[str, str]:
     """Altair data transformer: the frame becomes a named dataset of Arrow IPC bytes, what Streamlit sends.
 
     Datasets are named by their order in the chart (``frame_0``, ``frame_1``, ...; a frame used twice is sent once;
-    Vega-Lite names its own derived data ``data_N``), not by their content: the spec of a chart whose numbers change
-    then stays the same, and the browser swaps the new rows into the chart it has drawn (Streamlit compares the
-    spec) instead of compiling and drawing a new one.
+    Vega-Lite names its own derived data ``data_N``), not by their content, so that the spec sent for a chart whose
+    numbers change is the same string (tested in tests/app/test_chart_cost.py). The browser swaps new rows into a
+    drawn chart when its spec is unchanged, and compiles and draws a new one otherwise; Streamlit's frontend (1.67)
+    itself matches datasets by position, so what decides is that no axis or label holds a value of the data (the
+    builders round them: :func:`ui.charts.gradient_domain`, the eigenvalues' axes).
     """
     arrow = convert_anything_to_arrow_bytes(data)
     name = next((n for n, seen in datasets.items() if seen == arrow), f"frame_{len(datasets)}")

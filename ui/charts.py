@@ -107,15 +107,15 @@ def _pow10_axis(title: str, decades: bool = True) -> alt.Axis:
 
 
 def gradient_domain(df: pd.DataFrame) -> list[int]:
-    """The gradient chart's y range (log10): the measured curves with a margin, rounded out to a multiple of 1, 2, 5
-    or 10 decades as the range grows (so a small step of a setting mostly keeps the range, and the browser swaps the
-    new curves into the chart it has drawn). Theory lines that leave it are clipped (their captions say where)."""
+    """The gradient chart's y range (log10): the measured curves with half a decade's margin, rounded out to a
+    multiple of 1, 2, 5 or 10 decades as the range grows (so a small step of a setting mostly keeps the range, and
+    the browser swaps the new curves into the chart it has drawn). Theory lines that leave it are clipped (their
+    captions say where)."""
     measured = df[df["quantity"].isin(["grad_norm", "jacobian_norm"]) | df["quantity"].str.startswith("part:")]
     lo, hi = ((float(measured["log10_value"].min()), float(measured["log10_value"].max())) if len(measured)
               else (-1.0, 1.0))
-    pad = max(1.0, 0.08 * (hi - lo))
-    step = next(s for s, span in ((1, 8), (2, 20), (5, 60), (10, math.inf)) if hi - lo < span)
-    return [math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step]
+    step = next(s for s, span in ((1, 8), (2, 30), (5, 80), (10, math.inf)) if hi - lo < span)
+    return [math.floor((lo - 0.5) / step) * step, math.ceil((hi + 0.5) / step) * step]
 
 
 def _at_least_decades(values: pd.Series, decades: float = 2.0, zero: bool = False) -> alt.Scale:

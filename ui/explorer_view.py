@@ -20,7 +20,7 @@ from rnn_core.presets import PRESETS
 from . import charts
 from .cache import chart_spec, draw, view_of
 from .captions import CELL_MATH, RECURRENCE, config_summary, curse_caption, horizon_text
-from .i18n import decimal_text, num, tr
+from .i18n import DEFAULT, decimal_text, num, tr, using
 from .layout import formulas, on_demand, panels
 from .view import View, thin
 
@@ -171,11 +171,12 @@ def warm_up() -> None:
     """Analyze the default network and every preset and build their charts (English, time axis) into the caches
     shared by every session: a room's first visit and first pick of each preset are then answered from the cache
     (benchmarks/README.md has the figures). ~1 s of CPU, the analyses in the worker process where there is one."""
-    for config in (Config(), *(p.config for p in PRESETS)):  # the page everyone opens first, and every preset
-        values = config.to_dict()
-        view = view_of(values)
-        for key, build in view_charts(config, view, tuple(values.items())).values():
-            chart_spec(key, build)
+    with using(DEFAULT):  # the charts in English, whatever context the thread was started from
+        for config in (Config(), *(p.config for p in PRESETS)):  # the page everyone opens first, and every preset
+            values = config.to_dict()
+            view = view_of(values)
+            for key, build in view_charts(config, view, tuple(values.items())).values():
+                chart_spec(key, build)
 
 
 def warm_up_once() -> None:

@@ -100,3 +100,17 @@ def test_after_the_warm_up_a_preset_is_answered_from_the_cache(app, monkeypatch)
         at.selectbox(key="preset").set_value(preset.name).run()
         assert not at.exception, (preset.name, at.exception)
         assert len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")) >= 3
+
+
+def test_a_cache_key_is_exact_or_refused():
+    # a view's and a chart's cache key is the repr of flat settings; a value whose repr is shortened or is its
+    # address would let two settings share a key, so it is refused
+    import numpy as np
+    import pytest
+
+    from ui.cache import cache_key
+    assert cache_key("en", ("gain", 1.0), ("seed", np.int64(3))) != cache_key("en", ("gain", 1.0), ("seed", 4))
+    assert cache_key(0.1 + 0.2) != cache_key(0.3)
+    for bad in (np.zeros(2000), object(), {"gain": 1.0}):
+        with pytest.raises(TypeError):
+            cache_key("en", ("x", bad))

@@ -225,26 +225,59 @@ def test_hostile_files_are_refused_in_danish(app, what, name, data, words):
     assert not english_left(at), english_left(at)
 
 
-def test_every_message_of_the_file_reader_has_danish():
-    """Every sentence rnn_core.weights can say (its refusals and their clauses, the conversion note) has a Danish
-    template, read from the reader's source: a refusal no test provokes is covered too."""
+def _core_templates() -> list[tuple[str, int, str]]:
+    """Every template a Message of rnn_core is made from (module, line, template), read from the source: what the
+    core can say, the sentences no test provokes included. A Message whose template is not a literal or a module
+    constant fails the test that reads it (it could not be checked)."""
     import ast
+    import importlib
     import inspect
+    import pkgutil
 
-    from rnn_core import weights
-    templates = []
-    for node in ast.walk(ast.parse(inspect.getsource(weights))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Message":
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                templates.append(first.value)
-            elif isinstance(first, ast.Name) and isinstance(getattr(weights, first.id, None), str):
-                templates.append(getattr(weights, first.id))
-            else:
-                raise AssertionError(f"line {node.lineno}: a Message whose template this test cannot read")
-    assert len(templates) >= 50
-    missing = [t for t in templates if t not in MESSAGES]
-    assert not missing, f"without Danish: {missing}"
+    import rnn_core
+    found = []
+    for info in pkgutil.walk_packages(rnn_core.__path__, "rnn_core."):
+        if info.name == "rnn_core.message":  # the class itself
+            continue
+        module = importlib.import_module(info.name)
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            func = getattr(node, "func", None)
+            called = getattr(func, "id", None) or getattr(func, "attr", None)  # Message(...) or message.Message(...)
+            if not isinstance(node, ast.Call) or called != "Message":
+                continue
+            templates = _literal(node.args[0] if node.args else None, module)
+            if templates is None:
+                raise AssertionError(f"{info.name}:{node.lineno}: a Message whose template this test cannot read")
+            found += [(info.name, node.lineno, t) for t in templates]
+    return found
+
+
+def _literal(node, module) -> list[str] | None:
+    """The strings an expression can be: a literal, a module's constant, either branch of ``a if c else b``."""
+    import ast
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Name) and isinstance(getattr(module, node.id, None), str):
+        return [getattr(module, node.id)]
+    if isinstance(node, ast.IfExp):
+        a, b = _literal(node.body, module), _literal(node.orelse, module)
+        return None if a is None or b is None else a + b
+    return None
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_sentence_of_the_core_has_danish_with_the_same_fields():
+    """Every sentence rnn_core can say (the diagnosis, the file reader's refusals and their clauses, the link's
+    warnings) has a Danish template that uses the same fields."""
+    found = _core_templates()
+    assert sum(module == "rnn_core.weights" for module, _, _ in found) >= 50
+    missing = [f"{m}:{line}: {t!r}" for m, line, t in found if t not in MESSAGES]
+    assert not missing, "without Danish: " + "; ".join(missing)
+    differ = [f"{m}:{line}: {t!r}" for m, line, t in found if _fields(MESSAGES[t]) != _fields(t)]
+    assert not differ, "Danish with other fields: " + "; ".join(differ)
 
 
 def test_link_warnings_in_danish(app):
