@@ -141,6 +141,11 @@ def show_view(config: Config, view: View, key: tuple, *, shared: bool = True,
 Chart = tuple[tuple, Callable[[], alt.TopLevelMixin]]  # a chart's cache key (what it depends on) and its builder
 
 
+def settings_key(config: Config) -> tuple:
+    """What the charts of a built-in network depend on, as :func:`show_view`'s ``key``: its settings, in order."""
+    return tuple(config.to_dict().items())
+
+
 def view_charts(config: Config, view: View, key: tuple, x: str = "t") -> dict[str, Chart]:
     """The charts :func:`show_view` draws for ``view``, by name: the page draws them, and :func:`warm_up`
     builds the same ones before anyone asks. ``x``: the gradient chart's horizontal axis, ``'t'`` or ``'lag'``."""
@@ -173,9 +178,8 @@ def warm_up() -> None:
     (benchmarks/README.md has the figures). ~1 s of CPU, the analyses in the worker process where there is one."""
     with using(DEFAULT):  # the charts in English, whatever context the thread was started from
         for config in (Config(), *(p.config for p in PRESETS)):  # the page everyone opens first, and every preset
-            values = config.to_dict()
-            view = view_of(values)
-            for key, build in view_charts(config, view, tuple(values.items())).values():
+            view = view_of(config.to_dict())
+            for key, build in view_charts(config, view, settings_key(config)).values():
                 chart_spec(key, build)
 
 
